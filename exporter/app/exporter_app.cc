@@ -1,0 +1,190 @@
+#include "exporter/app/exporter_app.h"
+
+#include "exporter/log/logger.h"
+#include "exporter/metrics/catalogue.h"
+#include "exporter/providers/jetemail/jetemail_collector.h"
+#include "exporter/providers/mailtrap/mailtrap_collector.h"
+#include "exporter/server/landing_page.h"
+
+namespace ele {
+
+ExporterApp::ExporterApp(std::string config_path, Clock& clock, HttpClientFactory http_factory)
+    : config_path_(std::move(config_path)), clock_(clock), http_factory_(std::move(http_factory)) {}
+
+ExporterApp::~ExporterApp() { Stop(); }
+
+void ExporterApp::RecordReload(bool ok) {
+  hub_.SetGlobal(metrics::kConfigReloadSuccessful, {}, ok ? 1 : 0);
+  if (ok) hub_.SetGlobal(metrics::kConfigLastReloadSuccessTimestamp, {}, ToUnixSeconds(clock_.Now()));
+}
+
+void ExporterApp::OpenStateFile(const std::string& path) {
+  if (path.empty()) {
+    state_file_.reset();
+    LogInfo("state_file is empty: state is kept in memory only; counters restart from zero after a restart");
+    return;
+  }
+  if (state_file_ && state_file_->path() == path) return;
+  state_file_ = std::make_shared<StateFile>(path);
+  if (const std::string error = state_file_->Load(); !error.empty()) {
+    LogError("state file could not be used", {{"error", error}});
+    hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"load"});
+  }
+}
+
+void ExporterApp::SaveState(const AccountCollector& collector) {
+  if (!state_file_) return;
+  const std::string key = AccountWorker::KeyOf(collector.provider(), collector.account());
+  if (const std::string error = state_file_->Save(key, collector.EncodeState()); !error.empty()) {
+    LogError("state file not saved", {{"provider", std::string(collector.provider())}, {"account", collector.account()}, {"error", error}});
+    hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"save"});
+    return;
+  }
+  hub_.SetGlobal(metrics::kStateFileLastSave, {}, ToUnixSeconds(clock_.Now()));
+}
+
+std::expected<void, std::string> ExporterApp::Start() {
+  auto config = LoadConfigFile(config_path_);
+  if (!config) return std::unexpected(config.error());
+  std::lock_guard lock(mutex_);
+  OpenStateFile(config->state_file);
+  Apply(std::move(*config));
+  RecordReload(true);
+  return {};
+}
+
+std::expected<void, std::string> ExporterApp::Reload() {
+  auto config = LoadConfigFile(config_path_);
+  if (!config) {
+    LogError("configuration not reloaded; the previous one keeps running", {{"error", config.error()}});
+    RecordReload(false);
+    return std::unexpected(config.error());
+  }
+  std::lock_guard lock(mutex_);
+  OpenStateFile(config->state_file);
+  Apply(std::move(*config));
+  RecordReload(true);
+  LogInfo("configuration reloaded", {{"file", config_path_}});
+  return {};
+}
+
+std::unique_ptr<AccountWorker> ExporterApp::MakeWorker(std::unique_ptr<AccountCollector> collector, int requests_per_minute) {
+  WorkerOptions options{config_->collection.interval, requests_per_minute};
+  // Saves before the worker publishes, so /metrics only ever shows counts
+  // that a crash cannot take back. Skips cycles that changed nothing.
+  auto saved_changes = std::make_shared<std::uint64_t>(collector->changes());
+  auto after_cycle = [this, saved_changes](const AccountCollector& c, const CycleResult&) {
+    if (c.changes() == *saved_changes) return;
+    *saved_changes = c.changes();
+    SaveState(c);
+  };
+  auto worker = std::make_unique<AccountWorker>(std::move(collector), options, clock_, http_factory_(), hub_, after_cycle);
+  worker->Start();
+  return worker;
+}
+
+namespace {
+
+bool SameCollection(const CollectionConfig& a, const CollectionConfig& b) {
+  return a.interval == b.interval && a.lookback == b.lookback && a.overlap == b.overlap &&
+         a.request_timeout == b.request_timeout && a.label_value_limit == b.label_value_limit &&
+         a.max_tracked_messages == b.max_tracked_messages;
+}
+
+template <typename Account>
+const Account* FindByName(const std::vector<Account>& accounts, const std::string& name) {
+  for (const auto& a : accounts) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+template <typename Collector, typename Account>
+void ExporterApp::AdoptOrStart(Workers& previous, std::string_view provider, const Account* old_account, const Account& account,
+                               bool same_collection) {
+  const std::string key = AccountWorker::KeyOf(provider, account.name);
+  auto it = previous.find(key);
+  if (it != previous.end() && same_collection && old_account != nullptr && *old_account == account) {
+    workers_[key] = std::move(it->second);  // unchanged: keeps running undisturbed
+    previous.erase(it);
+    return;
+  }
+  std::unique_ptr<AccountCollector> collector;
+  if (it != previous.end()) {
+    it->second->Stop();
+    auto* old_collector = dynamic_cast<Collector*>(&it->second->collector());
+    if (old_collector != nullptr && old_collector->Reconfigure(account, config_->collection)) {
+      collector = it->second->ReleaseCollector();
+    } else {
+      LogInfo("account identity changed; its state starts afresh", {{"provider", std::string(provider)}, {"account", account.name}});
+    }
+    previous.erase(it);
+  }
+  if (!collector) {
+    collector = std::make_unique<Collector>(account, config_->collection);
+    const std::string blob = state_file_ ? state_file_->Blob(key) : "";
+    if (!blob.empty() && !collector->RestoreState(blob)) {
+      LogError("saved state of this account is malformed; starting it afresh", {{"provider", std::string(provider)}, {"account", account.name}});
+      hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"load"});
+      collector = std::make_unique<Collector>(account, config_->collection);
+    } else if (!blob.empty()) {
+      LogInfo("state restored", {{"provider", std::string(provider)}, {"account", account.name},
+                                 {"tracked_messages", static_cast<unsigned long>(collector->tracked_messages())}});
+    }
+  }
+  workers_[key] = MakeWorker(std::move(collector), account.requests_per_minute);
+}
+
+void ExporterApp::Apply(Config config) {
+  const std::optional<Config> old = std::move(config_);
+  config_ = std::move(config);
+  Workers previous = std::move(workers_);
+  workers_.clear();
+  const bool same_collection = old && SameCollection(old->collection, config_->collection);
+  for (const auto& account : config_->jetemail) {
+    AdoptOrStart<JetEmailCollector>(previous, "jetemail", old ? FindByName(old->jetemail, account.name) : nullptr, account, same_collection);
+  }
+  for (const auto& account : config_->mailtrap) {
+    AdoptOrStart<MailtrapCollector>(previous, "mailtrap", old ? FindByName(old->mailtrap, account.name) : nullptr, account, same_collection);
+  }
+  for (auto& [key, worker] : previous) {
+    worker->Stop();
+    hub_.Remove(key);
+    if (state_file_) state_file_->Remove(key);
+    LogInfo("account removed from the configuration", {{"account", key}});
+  }
+}
+
+void ExporterApp::Stop() {
+  std::lock_guard lock(mutex_);
+  for (auto& [key, worker] : workers_) {
+    worker->Stop();
+    SaveState(worker->collector());
+  }
+  workers_.clear();
+}
+
+bool ExporterApp::Ready(std::string* why_not) const {
+  std::lock_guard lock(mutex_);
+  if (!config_) {
+    *why_not = "configuration not loaded";
+    return false;
+  }
+  int waiting = 0;
+  for (const auto& [key, worker] : workers_) waiting += worker->status().first_cycle_done ? 0 : 1;
+  if (waiting > 0) *why_not = std::to_string(waiting) + " account(s) have not finished their first collection cycle";
+  return waiting == 0;
+}
+
+std::vector<AccountStatus> ExporterApp::Statuses() const {
+  std::lock_guard lock(mutex_);
+  std::vector<AccountStatus> out;
+  for (const auto& [key, worker] : workers_) out.push_back(worker->status());
+  return out;
+}
+
+std::string ExporterApp::RenderLandingPage() const { return ele::RenderLandingPage(Statuses(), clock_.Now()); }
+
+}  // namespace ele

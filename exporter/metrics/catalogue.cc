@@ -1,0 +1,68 @@
+#include "exporter/metrics/catalogue.h"
+
+namespace ele::metrics {
+namespace {
+
+// Polling is decoupled from scraping; every help text of a provider metric
+// says so, because a scrape interval shorter than collection.interval only
+// repeats the same numbers.
+#define ELE_POLLED " Updated by background polling every collection.interval, not per scrape."
+
+const std::vector<double> kSpamScoreBuckets = {0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 15, 20};
+const std::vector<double> kDelayBuckets = {1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 7200, 21600, 86400};
+const std::vector<double> kRequestBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+}  // namespace
+
+const Desc kJetMessagesTotal{0, "jetemail_inbound_messages_total", "Inbound messages observed in each status; a message counts once per status it is seen in." ELE_POLLED, Kind::kCounter, {"account", "domain", "status"}, {}};
+const Desc kJetMessages{1, "jetemail_inbound_messages", "Inbound messages tracked inside the lookback window, by current status." ELE_POLLED, Kind::kGauge, {"account", "domain", "status"}, {}};
+const Desc kJetDeliveriesTotal{2, "jetemail_inbound_deliveries_total", "Sum of increases of delivery_count of inbound messages." ELE_POLLED, Kind::kCounter, {"account", "domain"}, {}};
+const Desc kJetRejectionsTotal{3, "jetemail_inbound_rejections_total", "Sum of increases of rejected_count of inbound messages (rejected attempts, often temporary)." ELE_POLLED, Kind::kCounter, {"account", "domain"}, {}};
+const Desc kJetActionsTotal{4, "jetemail_inbound_actions_total", "Inbound log action rows by logtype, each counted once by its id." ELE_POLLED, Kind::kCounter, {"account", "domain", "logtype"}, {}};
+const Desc kJetSpamScore{5, "jetemail_inbound_spam_score", "Highest spam_score among a message's actions, observed once per message when first seen with one." ELE_POLLED, Kind::kHistogram, {"account", "domain"}, kSpamScoreBuckets};
+const Desc kJetDeliveryDelay{6, "jetemail_inbound_delivery_delay_seconds", "Delay of each delivery action, observed once per action." ELE_POLLED, Kind::kHistogram, {"account", "domain"}, kDelayBuckets};
+const Desc kJetDomainUp{7, "jetemail_domain_up", "1 when the domain's last query reported success." ELE_POLLED, Kind::kGauge, {"account", "domain"}, {}};
+const Desc kJetAccountDomains{8, "jetemail_account_domains", "Domains in the account, as total_domains reports it." ELE_POLLED, Kind::kGauge, {"account"}, {}};
+
+const Desc kMtMessagesTotal{9, "mailtrap_messages_total", "Outbound messages observed in each status; a message counts once per status it is seen in." ELE_POLLED, Kind::kCounter, {"account", "domain", "stream", "category", "status"}, {}};
+const Desc kMtMessages{10, "mailtrap_messages", "Outbound messages tracked inside the lookback window, by current status." ELE_POLLED, Kind::kGauge, {"account", "domain", "stream", "category", "status"}, {}};
+const Desc kMtOpensTotal{11, "mailtrap_opens_total", "Sum of increases of opens_count." ELE_POLLED, Kind::kCounter, {"account", "domain", "stream", "category"}, {}};
+const Desc kMtClicksTotal{12, "mailtrap_clicks_total", "Sum of increases of clicks_count." ELE_POLLED, Kind::kCounter, {"account", "domain", "stream", "category"}, {}};
+const Desc kMtOpenedMessagesTotal{13, "mailtrap_opened_messages_total", "Messages whose opens_count became greater than zero." ELE_POLLED, Kind::kCounter, {"account", "domain", "stream", "category"}, {}};
+const Desc kMtClickedMessagesTotal{14, "mailtrap_clicked_messages_total", "Messages whose clicks_count became greater than zero." ELE_POLLED, Kind::kCounter, {"account", "domain", "stream", "category"}, {}};
+const Desc kMtEventsTotal{15, "mailtrap_events_total", "Events of the message detail endpoint, each counted once." ELE_POLLED, Kind::kCounter, {"account", "domain", "stream", "category", "event"}, {}};
+const Desc kMtBouncesTotal{16, "mailtrap_bounces_total", "Bounce and soft_bounce events by bounce category." ELE_POLLED, Kind::kCounter, {"account", "domain", "stream", "bounce_category"}, {}};
+const Desc kMtDeliveryDelay{17, "mailtrap_delivery_delay_seconds", "Time from sent_at to the message's delivery event." ELE_POLLED, Kind::kHistogram, {"account", "domain", "stream"}, kDelayBuckets};
+
+const Desc kUp{18, "email_logs_exporter_up", "1 when the last collection cycle of the account succeeded.", Kind::kGauge, {"provider", "account"}, {}};
+const Desc kCollectionDuration{19, "email_logs_exporter_collection_duration_seconds", "Wall time of the account's last collection cycle.", Kind::kGauge, {"provider", "account"}, {}};
+const Desc kLastSuccess{20, "email_logs_exporter_last_success_timestamp_seconds", "End of the account's last successful collection cycle, Unix seconds.", Kind::kGauge, {"provider", "account"}, {}};
+const Desc kLag{21, "email_logs_exporter_lag_seconds", "Now minus the watermark up to which the account's log is fully read.", Kind::kGauge, {"provider", "account"}, {}};
+const Desc kApiRequestsTotal{22, "email_logs_exporter_api_requests_total", "API requests by HTTP status code; \"error\" for transport failures and timeouts.", Kind::kCounter, {"provider", "account", "code"}, {}};
+const Desc kApiRequestDuration{23, "email_logs_exporter_api_request_duration_seconds", "API request latency.", Kind::kHistogram, {"provider", "account"}, kRequestBuckets};
+const Desc kParseErrorsTotal{24, "email_logs_exporter_parse_errors_total", "API responses that were not the documented JSON; the page was rejected whole and read again.", Kind::kCounter, {"provider", "account"}, {}};
+const Desc kTrackedMessages{25, "email_logs_exporter_tracked_messages", "Messages held in state for change tracking.", Kind::kGauge, {"provider", "account"}, {}};
+const Desc kLabelOverflowTotal{26, "email_logs_exporter_label_overflow_total", "Label values folded into \"other\" because the label's distinct values reached the limit.", Kind::kCounter, {"provider", "account", "label"}, {}};
+const Desc kConfigReloadSuccessful{27, "email_logs_exporter_config_last_reload_successful", "1 when the last configuration reload succeeded.", Kind::kGauge, {}, {}};
+const Desc kConfigLastReloadSuccessTimestamp{28, "email_logs_exporter_config_last_reload_success_timestamp_seconds", "Time of the last successful configuration load, Unix seconds.", Kind::kGauge, {}, {}};
+const Desc kBuildInfo{29, "email_logs_exporter_build_info", "Always 1; labels carry the version and revision.", Kind::kGauge, {"version", "revision"}, {}};
+
+const Desc kStateFileErrorsTotal{30, "email_logs_exporter_state_file_errors_total", "State file failures: load (corrupt or foreign file, moved aside; started fresh) or save (counters shown are the last saved ones).", Kind::kCounter, {"operation"}, {}};
+const Desc kStateFileLastSave{31, "email_logs_exporter_state_file_last_save_timestamp_seconds", "Time of the last successful state file save, Unix seconds.", Kind::kGauge, {}, {}};
+
+#undef ELE_POLLED
+
+const std::vector<const Desc*>& All() {
+  static const std::vector<const Desc*> all = {
+      &kJetMessagesTotal, &kJetMessages, &kJetDeliveriesTotal, &kJetRejectionsTotal, &kJetActionsTotal,
+      &kJetSpamScore, &kJetDeliveryDelay, &kJetDomainUp, &kJetAccountDomains,
+      &kMtMessagesTotal, &kMtMessages, &kMtOpensTotal, &kMtClicksTotal, &kMtOpenedMessagesTotal,
+      &kMtClickedMessagesTotal, &kMtEventsTotal, &kMtBouncesTotal, &kMtDeliveryDelay,
+      &kUp, &kCollectionDuration, &kLastSuccess, &kLag, &kApiRequestsTotal, &kApiRequestDuration,
+      &kParseErrorsTotal, &kTrackedMessages, &kLabelOverflowTotal, &kConfigReloadSuccessful,
+      &kConfigLastReloadSuccessTimestamp, &kBuildInfo, &kStateFileErrorsTotal, &kStateFileLastSave,
+  };
+  return all;
+}
+
+}  // namespace ele::metrics

@@ -1,0 +1,16 @@
+// The HTML page at "/": version, link to the metrics, and one row per
+// account with its state at a glance.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "exporter/collect/account_worker.h"
+
+namespace ele {
+
+std::string RenderLandingPage(const std::vector<AccountStatus>& accounts, TimePoint now,
+                              const std::string& telemetry_path = "/metrics");
+std::string HtmlEscape(std::string_view text);
+
+}  // namespace ele

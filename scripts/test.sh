@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: a release build with warnings as
+# errors, then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Output ends with ctest's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+jobs=$(nproc)
+
+run_suite() {  # name, extra cmake flags...
+  local dir="build/$1"
+  shift
+  cmake -S . -B "$dir" -G Ninja -DELE_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  ctest --test-dir "$dir" --output-on-failure --timeout 600
+}
+
+run_suite release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite sanitize -DCMAKE_BUILD_TYPE=Debug -DELE_SANITIZE=ON
