@@ -1,0 +1,52 @@
+// The interface every provider implements: one object per configured account,
+// owning that account's per-message state and counters. The AccountWorker
+// drives it from one thread; nothing here is shared between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "exporter/collect/api_caller.h"
+#include "exporter/collect/clock.h"
+#include "exporter/metrics/metric_set.h"
+
+namespace ele {
+
+struct CycleContext {
+  Clock& clock;
+  ApiCaller& api;             // every request goes through it (budget, retries, metrics)
+  metrics::MetricSet& self;   // the worker's self-metrics (parse errors, overflow)
+};
+
+struct CycleResult {
+  bool success = false;
+  std::string error;                    // one line for the log and the landing page
+  std::optional<TimePoint> watermark;   // the log is fully read up to here
+  bool changed = true;                  // whether state changed (persistence hint)
+};
+
+class AccountCollector {
+ public:
+  virtual ~AccountCollector() = default;
+  virtual std::string_view provider() const = 0;
+  virtual const std::string& account() const = 0;
+  // One collection cycle. Never throws; a failure is reported in the result
+  // and the same window is read again next cycle.
+  virtual CycleResult RunCycle(CycleContext& ctx) = 0;
+  // Counters and current gauges of this account, added to `out`.
+  virtual void ExportMetrics(metrics::MetricSet& out) const = 0;
+  virtual size_t tracked_messages() const = 0;
+  // The watermark restored from state or reached so far (for the lag gauge).
+  virtual std::optional<TimePoint> watermark() const = 0;
+  // Grows whenever counters or tracked messages change (when to save).
+  virtual std::uint64_t changes() const = 0;
+  // Everything a restart needs: counters, watermark, per-message state.
+  virtual std::string EncodeState() const = 0;
+  // Into a freshly constructed collector; false (and unchanged counters are
+  // not guaranteed) when the blob is malformed: then build a fresh one.
+  virtual bool RestoreState(std::string_view blob) = 0;
+};
+
+}  // namespace ele

@@ -1,0 +1,91 @@
+// Runs one account's collection cycles on its own thread, every
+// collection.interval, so that a slow or failing account never delays the
+// others. After each cycle it updates the self-metrics and publishes a
+// snapshot to the MetricsHub. Start/Stop are for the owner's thread;
+// status() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "exporter/collect/account_collector.h"
+#include "exporter/collect/api_caller.h"
+#include "exporter/collect/clock.h"
+#include "exporter/collect/request_budget.h"
+#include "exporter/config/duration.h"
+#include "exporter/http/http_client.h"
+#include "exporter/metrics/metrics_hub.h"
+
+namespace ele {
+
+struct AccountStatus {
+  std::string provider;
+  std::string account;
+  bool first_cycle_done = false;
+  bool up = false;
+  std::optional<TimePoint> last_success;
+  std::optional<double> lag_seconds;
+  std::string last_error;
+  int budget_used = 0;   // requests in the last minute
+  int budget_limit = 0;  // requests_per_minute
+  size_t tracked_messages = 0;
+};
+
+struct WorkerOptions {
+  Duration interval = std::chrono::seconds(60);
+  int requests_per_minute = 60;
+};
+
+class AccountWorker {
+ public:
+  // Called after every cycle, before publishing; the state file hooks in here.
+  using AfterCycle = std::function<void(const AccountCollector&, const CycleResult&)>;
+
+  AccountWorker(std::unique_ptr<AccountCollector> collector, WorkerOptions options, Clock& clock,
+                std::unique_ptr<HttpClient> http, metrics::MetricsHub& hub, AfterCycle after_cycle = nullptr);
+  ~AccountWorker();
+  AccountWorker(const AccountWorker&) = delete;
+  AccountWorker& operator=(const AccountWorker&) = delete;
+
+  void Start();
+  void Stop();          // wakes any wait, interrupts nothing mid-request, joins
+  void RunOneCycle();   // synchronous; for tests and for Start()'s loop
+  AccountStatus status() const;
+  const std::string& key() const { return key_; }
+  AccountCollector& collector() { return *collector_; }
+  // After Stop(): hands the collector (and its state) to a new worker.
+  std::unique_ptr<AccountCollector> ReleaseCollector() { return std::move(collector_); }
+
+  static std::string KeyOf(std::string_view provider, std::string_view account);
+
+ private:
+  void Loop();
+  void PreCreateSelfMetrics();
+  void Publish();
+
+  std::unique_ptr<AccountCollector> collector_;
+  WorkerOptions options_;
+  Clock& clock_;
+  std::unique_ptr<HttpClient> http_;
+  metrics::MetricsHub& hub_;
+  AfterCycle after_cycle_;
+  std::string key_;
+  std::string provider_;
+  std::string account_;
+
+  StopSignal stop_;
+  RequestBudget budget_;
+  metrics::MetricSet self_;
+  ApiCaller api_;
+  std::thread thread_;
+
+  mutable std::mutex status_mutex_;
+  AccountStatus status_;
+};
+
+}  // namespace ele

@@ -1,0 +1,49 @@
+// Every API request of an account goes through its ApiCaller: it waits for a
+// slot of the account's request budget, sends, records the self-metrics, and
+// retries what is worth retrying (429, 5xx, transport errors) with backoff.
+// A 429 blocks the whole budget until Retry-After (or a jittered backoff
+// when the API gives none); `X-Ratelimit-Remaining: 0` does the same for a
+// minute. One ApiCaller per account worker; not thread-safe.
+#pragma once
+
+#include <string>
+
+#include "exporter/collect/clock.h"
+#include "exporter/collect/request_budget.h"
+#include "exporter/http/http_client.h"
+#include "exporter/metrics/metric_set.h"
+
+namespace ele {
+
+class ApiCaller {
+ public:
+  static constexpr int kMaxAttempts = 3;
+
+  ApiCaller(std::string provider, std::string account, HttpClient& http, Clock& clock, const StopSignal& stop,
+            RequestBudget& budget, metrics::MetricSet& self_metrics, unsigned seed);
+
+  // Returns the final response; status 0 with transport_error set when the
+  // transport failed or the worker is stopping (then stopped() is true).
+  HttpResponse Get(const HttpRequest& request);
+  bool stopped() const { return stop_.stopped(); }
+  RequestBudget& budget() { return budget_; }
+
+ private:
+  bool WaitForSlot();
+  void Record(const HttpResponse& response, double seconds);
+  // After a failed attempt: how long to wait; false when not worth retrying.
+  bool ShouldRetry(const HttpResponse& response, int attempt);
+
+  std::string provider_, account_;
+  HttpClient& http_;
+  Clock& clock_;
+  const StopSignal& stop_;
+  RequestBudget& budget_;
+  metrics::MetricSet& self_;
+  Backoff backoff_;
+};
+
+// "Retry-After" as seconds; -1 when absent or not a number of seconds.
+long long ParseRetryAfterSeconds(const HttpResponse& response);
+
+}  // namespace ele

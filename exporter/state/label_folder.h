@@ -1,0 +1,40 @@
+// Caps the distinct values of one label of one account: the first `limit`
+// values pass through, later ones become "other" (and are counted once each
+// in email_logs_exporter_label_overflow_total). Keeps a bad actor or an API
+// change from blowing up Prometheus' memory. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace ele {
+
+class LabelFolder {
+ public:
+  static constexpr const char* kOther = "other";
+  explicit LabelFolder(int limit) : limit_(static_cast<size_t>(limit)) {}
+
+  // The value to export for `raw`. `newly_folded` is set when `raw` was
+  // folded for the first time.
+  const std::string& Fold(const std::string& raw, bool* newly_folded);
+  size_t distinct() const { return kept_.size(); }
+  std::uint64_t folded() const { return folded_.size(); }
+  std::vector<std::string> kept_values() const { return {kept_.begin(), kept_.end()}; }
+  std::vector<std::string> folded_values() const { return {folded_.begin(), folded_.end()}; }
+  void Restore(const std::vector<std::string>& kept, const std::vector<std::string>& folded) {
+    kept_ = {kept.begin(), kept.end()};
+    folded_ = {folded.begin(), folded.end()};
+  }
+
+ private:
+  size_t limit_;
+  std::unordered_set<std::string> kept_;
+  std::unordered_set<std::string> folded_;
+  const std::string other_ = kOther;
+};
+
+std::string Lowercase(std::string_view text);
+
+}  // namespace ele

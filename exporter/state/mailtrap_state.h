@@ -1,0 +1,77 @@
+// Per-message state of one Mailtrap account, and the counters it feeds.
+//
+// Messages come back from the list endpoint again and again with their
+// current status and opens/clicks counts. Apply() counts what changed: each
+// status once per message (delivered and a later opted_out both count),
+// increases of opens_count and clicks_count, and the first time either
+// passes zero. Labels (domain, stream, category) are fixed when a message is
+// first seen. Not thread-safe: owned by one account worker.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "exporter/collect/clock.h"
+#include "exporter/metrics/metric_set.h"
+#include "exporter/providers/mailtrap/mailtrap_wire.h"
+#include "exporter/state/binary_codec.h"
+#include "exporter/state/label_folder.h"
+
+namespace ele {
+
+struct MailtrapStateOptions {
+  std::string account;
+  std::chrono::milliseconds retention{std::chrono::hours(24)};  // lookback + overlap, by sent_at
+  int label_value_limit = 200;
+  std::int64_t max_tracked_messages = 2'000'000;
+  std::vector<std::string> categories;  // allowlist; empty: category label is ""
+};
+
+class MailtrapState {
+ public:
+  explicit MailtrapState(MailtrapStateOptions options);
+
+  // `domain_names` resolves sending domain ids; unresolved ids label as the id.
+  void ApplyPage(const std::vector<mailtrap::Message>& messages, const std::map<std::int64_t, std::string>& domain_names);
+  void Evict(TimePoint now);
+  void ExportMetrics(metrics::MetricSet& out) const;
+
+  size_t tracked() const { return messages_.size(); }
+  // sent_at of the oldest tracked message still enqueued, if any.
+  std::optional<std::int64_t> OldestEnqueuedSentAtMs() const;
+  void set_options(const MailtrapStateOptions& options) { options_ = options; }
+  std::uint64_t changes() const { return changes_; }
+  void Encode(BinaryWriter& out) const;
+  bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
+
+ private:
+  struct Message {
+    std::int64_t sent_at_ms = 0;
+    std::int64_t opens = 0;
+    std::int64_t clicks = 0;
+    std::string status;
+    std::vector<std::string> statuses_seen;
+    metrics::LabelValues labels;  // account, domain, stream, category
+  };
+
+  void ApplyMessage(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
+  metrics::LabelValues LabelsFor(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
+  const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
+  void CountStatus(Message& msg, const std::string& status);
+  void CountEngagement(Message& msg, const mailtrap::Message& seen);
+  void MoveGauge(const metrics::LabelValues& labels, const std::string& from, const std::string& to);
+
+  MailtrapStateOptions options_;
+  std::unordered_map<std::string, Message> messages_;
+  metrics::MetricSet counters_;
+  std::map<metrics::LabelValues, std::int64_t> current_;  // labels + status -> messages
+  LabelFolder domains_, streams_, categories_, statuses_;
+  std::map<std::string, std::uint64_t> overflow_;
+  std::uint64_t changes_ = 0;
+};
+
+}  // namespace ele
