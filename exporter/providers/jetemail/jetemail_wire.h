@@ -1,0 +1,62 @@
+// Wire format of JetEmail's `GET /inbound/account/logs` (see README, "APIs").
+//
+// Pure functions: bytes in, typed page or one error message out. A page is
+// accepted whole or rejected whole, so callers never half-apply a response.
+// Nothing here knows HTTP, state or Prometheus. Thread-safe (no shared state).
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ele::jetemail {
+
+// One row of an entry's `actions[]`; `id` identifies it across re-reads.
+struct Action {
+  std::string id;
+  std::string logtype;                // "inbound", "delivery", "spam", ... (open set)
+  std::int64_t date_ms = 0;           // Unix milliseconds; 0 when absent
+  double delay_seconds = 0;           // `delay`; null or absent reads as 0
+  std::optional<double> spam_score;   // absent or null: no score on this row
+};
+
+// One inbound email, keyed by `uid`. Fields the exporter does not use
+// (from, to, subject, responses) are skipped without being validated.
+struct Entry {
+  std::string uid;
+  std::string domain;                 // `_domain`
+  std::string status;                 // as sent; callers lowercase it
+  std::int64_t delivery_count = 0;
+  std::int64_t rejected_count = 0;
+  std::vector<Action> actions;
+};
+
+struct DomainQueried {
+  std::string domain;
+  std::string status;                 // "success" or anything else (failed)
+  std::int64_t count = 0;
+};
+
+struct Page {
+  std::vector<Entry> entries;
+  std::int64_t total = 0;             // pagination.total
+  std::int64_t limit = 0;             // pagination.limit
+  std::int64_t offset = 0;            // pagination.offset
+  std::int64_t returned = 0;          // pagination.returned
+  std::vector<DomainQueried> domains_queried;
+  std::int64_t total_domains = 0;     // 0 when absent
+  std::int64_t domains_included = 0;  // 0 when absent
+};
+
+// Parses a 200 response body. Errors name the first offending JSON path, e.g.
+// "data[3].delivery_count: expected integer, got string". Never throws.
+std::expected<Page, std::string> ParsePage(std::string_view body);
+
+// The human text of an error body (`{"error": ...}` or `{"message": ...}`),
+// cut to 200 characters; empty when the body carries none. Never throws.
+std::string ParseErrorMessage(std::string_view body);
+
+}  // namespace ele::jetemail

@@ -1,0 +1,222 @@
+#include "exporter/providers/mailtrap/mailtrap_collector.h"
+
+#include <algorithm>
+
+#include "exporter/log/logger.h"
+#include "exporter/metrics/catalogue.h"
+#include "exporter/providers/mailtrap/mailtrap_wire.h"
+
+namespace ele {
+namespace {
+
+constexpr std::string_view kStateTag = "mailtrap-1";  // bump when the blob layout changes
+
+MailtrapStateOptions StateOptions(const MailtrapAccount& account, const CollectionConfig& collection) {
+  return MailtrapStateOptions{account.name, collection.lookback + collection.overlap, collection.label_value_limit,
+                              collection.max_tracked_messages, account.categories};
+}
+
+std::string QueryEscape(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// Filters of the rolling refresh: together they cover every message whose
+// list entry can still change once it is final (README explains why).
+const char* const kRefreshFilters[] = {
+    "&filters[opens_count][operator]=greater_than&filters[opens_count][value]=0",
+    "&filters[clicks_count][operator]=greater_than&filters[clicks_count][value]=0"
+    "&filters[opens_count][operator]=equal&filters[opens_count][value]=0",
+    "&filters[status][operator]=equal&filters[status][value]=opted_out",
+};
+
+}  // namespace
+
+MailtrapCollector::MailtrapCollector(MailtrapAccount account, CollectionConfig collection)
+    : account_(std::move(account)), collection_(collection), state_(StateOptions(account_, collection_)) {}
+
+bool MailtrapCollector::Reconfigure(const MailtrapAccount& account, const CollectionConfig& collection) {
+  if (account.name != account_.name || account.base_url != account_.base_url || account.account_id != account_.account_id ||
+      account.categories != account_.categories) {
+    return false;
+  }
+  account_ = account;
+  collection_ = collection;
+  state_.set_options(StateOptions(account_, collection_));
+  return true;
+}
+
+int MailtrapCollector::CycleAllowance() const {
+  const auto per_cycle = account_.requests_per_minute * collection_.interval.count() / 60'000;
+  return static_cast<int>(std::max<long long>(1, per_cycle));
+}
+
+std::string MailtrapCollector::ListUrl(const Read& read) const {
+  std::string path = account_.email_logs_path;
+  if (const size_t at = path.find("{account_id}"); at != std::string::npos) path.replace(at, 12, std::to_string(account_.account_id));
+  std::string url = account_.base_url + path + "?filters[sent_after]=" + QueryEscape(mailtrap::FormatIso8601Ms(read.from_ms)) +
+                    "&filters[sent_before]=" + QueryEscape(mailtrap::FormatIso8601Ms(read.to_ms)) + read.filter;
+  if (read.cursor) url += "&search_after=" + QueryEscape(*read.cursor);
+  return url;
+}
+
+std::string MailtrapCollector::DescribeHttpError(const HttpResponse& response) const {
+  if (response.status == 0) return "request failed: " + response.transport_error;
+  std::string text = "HTTP " + std::to_string(response.status);
+  if (response.status == 401) text += ": the api token was refused";
+  if (response.status == 403) text += ": the token has no access to account_id " + std::to_string(account_.account_id);
+  if (response.status == 404) text += ": not found; account_id " + std::to_string(account_.account_id) + " is probably wrong";
+  if (response.status == 429) text += ": rate limited; backing off";
+  const std::string api_message = mailtrap::ParseErrorMessage(response.body);
+  if (!api_message.empty()) text += " (API says: " + api_message + ")";
+  return text;
+}
+
+MailtrapCollector::Step MailtrapCollector::Continue(CycleContext& ctx, Read& read, int max_pages, int* pages_used, std::string* error) {
+  for (int i = 0; i < kMaxPagesPerRead; ++i) {
+    if (*pages_used >= max_pages) return Step::kPaused;
+    ++*pages_used;
+    const HttpRequest request{ListUrl(read), {{"Api-Token", account_.token.Reveal()}, {"Accept", "application/json"}}, collection_.request_timeout};
+    const HttpResponse response = ctx.api.Get(request);
+    if (!response.ok()) {
+      *error = DescribeHttpError(response);
+      if (response.status == 400 && read.cursor) read.cursor.reset();  // a cursor that aged out: restart this read
+      if (response.status == 401 || response.status == 403 || response.status == 404) {
+        LogError("Mailtrap refused the request", {{"provider", "mailtrap"}, {"account", account_.name}, {"error", *error}});
+      }
+      return Step::kFailed;
+    }
+    auto page = mailtrap::ParseListPage(response.body);
+    if (!page) {
+      ctx.self.Inc(metrics::kParseErrorsTotal, {"mailtrap", account_.name});
+      *error = "response was not the documented JSON: " + page.error();
+      return Step::kFailed;
+    }
+    state_.ApplyPage(page->messages, domain_names_);
+    // An empty page ends the read even with a non-zero total_count.
+    if (!page->next_page_cursor || page->messages.empty()) return Step::kDone;
+    read.cursor = page->next_page_cursor;
+  }
+  *error = "more than " + std::to_string(kMaxPagesPerRead) + " pages in one read";
+  return Step::kFailed;
+}
+
+void MailtrapCollector::RefreshDomains(CycleContext& ctx) {
+  const TimePoint now = ctx.clock.Now();
+  if (domains_fetched_at_ && now - *domains_fetched_at_ < kDomainRefresh) return;
+  domains_fetched_at_ = now;  // a failure is retried after the same hour, not every cycle
+  const HttpRequest request{account_.base_url + "/api/accounts/" + std::to_string(account_.account_id) + "/sending_domains",
+                            {{"Api-Token", account_.token.Reveal()}, {"Accept", "application/json"}}, collection_.request_timeout};
+  const HttpResponse response = ctx.api.Get(request);
+  auto domains = response.ok() ? mailtrap::ParseSendingDomains(response.body) : std::unexpected(DescribeHttpError(response));
+  if (!domains) {
+    LogWarn("could not list sending domains; labelling domains by id", {{"provider", "mailtrap"}, {"account", account_.name}, {"error", domains.error()}});
+    return;
+  }
+  for (const auto& d : *domains) domain_names_[d.id] = d.name;
+}
+
+bool MailtrapCollector::StartRefreshPass(TimePoint now, std::int64_t new_window_from_ms) {
+  const std::int64_t from = ToUnixMillis(now - collection_.lookback);
+  if (new_window_from_ms <= from) return false;
+  refresh_reads_.clear();
+  for (const char* filter : kRefreshFilters) refresh_reads_.push_back(Read{filter, from, new_window_from_ms, std::nullopt});
+  std::reverse(refresh_reads_.begin(), refresh_reads_.end());  // consumed from the back
+  refresh_pass_started_ = now;
+  return true;
+}
+
+CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
+  CycleResult result;
+  const TimePoint now = ctx.clock.Now();
+  RefreshDomains(ctx);
+  const int allowance = CycleAllowance();
+  int used = 0;
+  std::string error;
+
+  // Part 1: everything new. Priority: it takes what it needs.
+  if (!new_read_) {
+    const TimePoint earliest = now - collection_.lookback;
+    const TimePoint from = watermark_ ? std::max(earliest, *watermark_ - collection_.overlap) : earliest;
+    new_read_ = Read{"", ToUnixMillis(from), ToUnixMillis(now), std::nullopt};
+  }
+  const Step new_step = Continue(ctx, *new_read_, INT32_MAX, &used, &error);
+  if (new_step != Step::kDone) {
+    result.error = error;
+    result.watermark = watermark_;
+    return result;
+  }
+  const std::int64_t covered_from = new_read_->from_ms;
+  watermark_ = FromUnixMillis(new_read_->to_ms);
+  new_read_.reset();
+
+  // Part 2: stragglers still enqueued below the window of part 1.
+  const int straggler_pages = std::max(1, (allowance - used) / 2);
+  if (!straggler_read_) {
+    if (auto oldest = state_.OldestEnqueuedSentAtMs(); oldest && *oldest < covered_from) {
+      straggler_read_ = Read{"", *oldest, covered_from, std::nullopt};
+    }
+  }
+  bool ok = true;
+  if (straggler_read_) {
+    int pages = 0;
+    const Step step = Continue(ctx, *straggler_read_, straggler_pages, &pages, &error);
+    used += pages;
+    if (step == Step::kDone) straggler_read_.reset();
+    if (step == Step::kFailed) ok = false;
+  }
+
+  // Part 3: the rolling refresh, with what is left.
+  if (ok && refresh_reads_.empty()) StartRefreshPass(now, covered_from);
+  while (ok && !refresh_reads_.empty() && used < allowance) {
+    int pages = 0;
+    const Step step = Continue(ctx, refresh_reads_.back(), allowance - used, &pages, &error);
+    used += pages;
+    if (step == Step::kDone) refresh_reads_.pop_back();
+    if (step == Step::kFailed) ok = false;
+    if (step == Step::kPaused) break;
+  }
+  if (!refresh_reads_.empty() && refresh_pass_started_ && now - *refresh_pass_started_ > collection_.lookback / 4 &&
+      now - last_behind_warning_ > std::chrono::minutes(10)) {
+    last_behind_warning_ = now;
+    LogWarn("the request budget cannot keep up with the rolling refresh; late opens and clicks are counted late",
+            {{"provider", "mailtrap"}, {"account", account_.name},
+             {"refresh_pass_age_seconds", static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - *refresh_pass_started_).count())}});
+  }
+  state_.Evict(ctx.clock.Now());
+  result.success = ok;
+  result.error = ok ? "" : error;
+  result.watermark = watermark_;
+  return result;
+}
+
+// Blob layout: format tag, watermark (0 = none), then the state.
+std::string MailtrapCollector::EncodeState() const {
+  BinaryWriter out;
+  out.Str(kStateTag);
+  out.I64(watermark_ ? ToUnixMillis(*watermark_) : 0);
+  state_.Encode(out);
+  return std::move(out.data());
+}
+
+bool MailtrapCollector::RestoreState(std::string_view blob) {
+  BinaryReader in(blob);
+  std::string tag;
+  std::int64_t watermark_ms = 0;
+  if (!in.Str(&tag) || tag != kStateTag || !in.I64(&watermark_ms) || !state_.Decode(in) || !in.at_end()) return false;
+  if (watermark_ms != 0) watermark_ = FromUnixMillis(watermark_ms);
+  return true;
+}
+
+void MailtrapCollector::ExportMetrics(metrics::MetricSet& out) const { state_.ExportMetrics(out); }
+
+}  // namespace ele
