@@ -1,0 +1,230 @@
+#include "exporter/providers/jetemail/jetemail_collector.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+#include "exporter/metrics/catalogue.h"
+#include "tests/unit/scripted_http_client.h"
+
+namespace ele {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_support::MaxInAnyMinute;
+using testing_support::Respond;
+using testing_support::ScriptedHttpClient;
+namespace m = metrics;
+
+const TimePoint kStart = FromUnixMillis(1'767'225'600'000);
+
+std::map<std::string, std::string> Query(const std::string& url) {
+  std::map<std::string, std::string> out;
+  const size_t q = url.find('?');
+  if (q == std::string::npos) return out;
+  std::string rest = url.substr(q + 1);
+  size_t pos = 0;
+  while (pos <= rest.size()) {
+    const size_t amp = std::min(rest.find('&', pos), rest.size());
+    const std::string pair = rest.substr(pos, amp - pos);
+    const size_t eq = pair.find('=');
+    if (eq != std::string::npos) out[pair.substr(0, eq)] = pair.substr(eq + 1);
+    pos = amp + 1;
+  }
+  return out;
+}
+
+// A tiny JetEmail: `entries` newest first, paged by `page` and `limit`.
+struct MiniJetEmail {
+  std::vector<nlohmann::json> entries;
+  int total_domains = 1;
+  std::string domain_status = "success";
+
+  HttpResponse Answer(const HttpRequest& request) const {
+    auto q = Query(request.url);
+    const int limit = std::stoi(q["limit"]);
+    const int page = std::stoi(q["page"]);
+    const std::int64_t from_ms = std::stoll(q["date_from"]) * 1000, to_ms = std::stoll(q["date_to"]) * 1000 + 999;
+    std::vector<nlohmann::json> in_window;
+    for (const auto& e : entries) {
+      const std::int64_t arrival = e["actions"][0]["date"].get<std::int64_t>();
+      if (arrival >= from_ms && arrival <= to_ms) in_window.push_back(e);
+    }
+    nlohmann::json data = nlohmann::json::array();
+    for (size_t i = static_cast<size_t>((page - 1) * limit); i < in_window.size() && data.size() < static_cast<size_t>(limit); ++i) {
+      data.push_back(in_window[i]);
+    }
+    nlohmann::json body = {{"success", true},
+                           {"data", data},
+                           {"pagination", {{"total", in_window.size()}, {"limit", limit}, {"offset", (page - 1) * limit}, {"returned", data.size()}}},
+                           {"domains_queried", {{{"domain", "example.com"}, {"status", domain_status}, {"count", entries.size()}}}},
+                           {"total_domains", total_domains},
+                           {"domains_included", std::min(total_domains, 20)}};
+    return Respond(200, body.dump());
+  }
+};
+
+nlohmann::json Entry(int i, const std::string& status, TimePoint arrival = kStart - std::chrono::minutes(1)) {
+  return {{"_domain", "example.com"}, {"uid", "uid" + std::to_string(i)}, {"status", status}, {"delivery_count", status == "delivered" ? 1 : 0},
+          {"rejected_count", 0},
+          {"actions", {{{"id", "a" + std::to_string(i)}, {"logtype", "inbound"}, {"date", ToUnixMillis(arrival)}, {"delay", 0}, {"spam_score", 1.0}}}}};
+}
+
+class JetEmailCollectorTest : public ::testing::Test {
+ protected:
+  JetEmailCollectorTest() {
+    account.name = "main";
+    account.token = Secret("jet-token-abc");
+    account.base_url = "http://jet.test";
+    collection.interval = 60s;
+  }
+  CycleResult Cycle(JetEmailCollector& collector, ScriptedHttpClient& http, RequestBudget& budget) {
+    ApiCaller api("jetemail", "main", http, clock, stop, budget, self, 1);
+    CycleContext ctx{clock, api, self};
+    return collector.RunCycle(ctx);
+  }
+  m::MetricSet Export(const JetEmailCollector& c) {
+    m::MetricSet out;
+    c.ExportMetrics(out);
+    return out;
+  }
+
+  JetEmailAccount account;
+  CollectionConfig collection;
+  ManualClock clock{kStart};
+  StopSignal stop;
+  m::MetricSet self;
+};
+
+TEST_F(JetEmailCollectorTest, ReadsEveryPageOfTheFirstWindowFromTheLookback) {
+  MiniJetEmail api;
+  for (int i = 0; i < 2500; ++i) api.entries.push_back(Entry(i, "delivered"));
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(60);
+  JetEmailCollector collector(account, collection);
+  const CycleResult result = Cycle(collector, http, budget);
+  ASSERT_TRUE(result.success) << result.error;
+  ASSERT_EQ(http.requests.size(), 3u);
+  auto q = Query(http.requests[0].url);
+  EXPECT_EQ(q["limit"], "1000");
+  EXPECT_EQ(q["sort_order"], "DESC");
+  EXPECT_EQ(std::stoll(q["date_from"]), ToUnixMillis(kStart - 24h) / 1000) << "first start reads the whole lookback";
+  EXPECT_EQ(std::stoll(q["date_to"]), ToUnixMillis(kStart) / 1000);
+  EXPECT_EQ(http.requests[0].headers[0].second, "Bearer jet-token-abc");
+  EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 2500);
+  EXPECT_EQ(collector.watermark(), kStart);
+}
+
+TEST_F(JetEmailCollectorTest, NextWindowStartsAtWatermarkMinusOverlap) {
+  MiniJetEmail api;
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(60);
+  JetEmailCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  clock.Advance(60s);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  auto q = Query(http.requests.back().url);
+  EXPECT_EQ(std::stoll(q["date_from"]), ToUnixMillis(kStart - collection.overlap) / 1000);
+  EXPECT_EQ(std::stoll(q["date_to"]), ToUnixMillis(kStart + 60s) / 1000);
+}
+
+TEST_F(JetEmailCollectorTest, MessagesStillInFlightAreReadAgainAfterLeavingTheOverlap) {
+  MiniJetEmail api;
+  api.entries = {Entry(1, "queued", kStart - 10s), Entry(2, "delivered", kStart - 10s)};
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(60);
+  JetEmailCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  clock.Advance(2h);  // far past the 5-minute overlap
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  api.entries[0] = Entry(1, "delivered", kStart - 10s);
+  clock.Advance(1min);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 2);
+  EXPECT_EQ(Export(collector).Value(m::kJetDeliveriesTotal, {"main", "example.com"}), 2);
+  const size_t before = http.requests.size();
+  clock.Advance(1min);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  EXPECT_EQ(http.requests.size() - before, 1u) << "nothing in flight: only the new window is read";
+}
+
+TEST_F(JetEmailCollectorTest, MalformedPageIsRejectedWholeCountedAndReadAgain) {
+  MiniJetEmail api;
+  api.entries = {Entry(1, "queued"), Entry(2, "queued")};
+  bool truncate = true;
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) {
+    HttpResponse response = api.Answer(r);
+    if (truncate) response.body.resize(response.body.size() / 2);
+    return response;
+  });
+  RequestBudget budget(60);
+  JetEmailCollector collector(account, collection);
+  const CycleResult failed = Cycle(collector, http, budget);
+  EXPECT_FALSE(failed.success);
+  EXPECT_EQ(self.Value(m::kParseErrorsTotal, {"jetemail", "main"}), 1);
+  EXPECT_EQ(collector.tracked_messages(), 0u) << "nothing half-applied";
+  EXPECT_FALSE(collector.watermark().has_value());
+  truncate = false;
+  clock.Advance(60s);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  EXPECT_EQ(std::stoll(Query(http.requests.back().url)["date_from"]), ToUnixMillis(kStart + 60s - 24h) / 1000) << "same window again";
+  EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "queued"}), 2);
+}
+
+TEST_F(JetEmailCollectorTest, QueriesMoreThanTwentyDomainsInGroups) {
+  for (int i = 0; i < 45; ++i) account.domains.push_back("d" + std::to_string(i) + ".example.com");
+  MiniJetEmail api;
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(60);
+  JetEmailCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_EQ(http.requests.size(), 3u);
+  size_t listed = 0;
+  for (const auto& r : http.requests) {
+    const std::string domains = Query(r.url)["domains"];
+    size_t commas = 0;  // commas are escaped as %2C
+    for (size_t p = domains.find("%2C"); p != std::string::npos; p = domains.find("%2C", p + 1)) ++commas;
+    EXPECT_LE(commas + 1, 20u);
+    listed += commas + 1;
+  }
+  EXPECT_EQ(listed, 45u);
+}
+
+TEST_F(JetEmailCollectorTest, FailedDomainMarksItDownAndKeepsTheWatermark) {
+  MiniJetEmail api;
+  api.domain_status = "error";
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(60);
+  JetEmailCollector collector(account, collection);
+  EXPECT_FALSE(Cycle(collector, http, budget).success);
+  EXPECT_EQ(Export(collector).Value(m::kJetDomainUp, {"main", "example.com"}), 0);
+  EXPECT_FALSE(collector.watermark().has_value());
+}
+
+TEST_F(JetEmailCollectorTest, AuthenticationFailureNamesNoToken) {
+  ScriptedHttpClient http(clock, [&](const HttpRequest&) { return Respond(401, R"({"success":false,"message":"Unauthorized"})"); });
+  RequestBudget budget(60);
+  JetEmailCollector collector(account, collection);
+  const CycleResult result = Cycle(collector, http, budget);
+  EXPECT_FALSE(result.success);
+  EXPECT_NE(result.error.find("HTTP 401"), std::string::npos) << result.error;
+  EXPECT_EQ(result.error.find("jet-token-abc"), std::string::npos);
+}
+
+TEST_F(JetEmailCollectorTest, ManyCyclesNeverExceedTheBudget) {
+  MiniJetEmail api;
+  for (int i = 0; i < 5500; ++i) api.entries.push_back(Entry(i, "queued"));
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(4);
+  JetEmailCollector collector(account, collection);
+  for (int cycle = 0; cycle < 5; ++cycle) {
+    ASSERT_TRUE(Cycle(collector, http, budget).success);
+    clock.Advance(10s);
+  }
+  EXPECT_GE(http.requests.size(), 30u);
+  EXPECT_LE(MaxInAnyMinute(http.times), 4);
+}
+
+}  // namespace
+}  // namespace ele

@@ -1,0 +1,247 @@
+#include "exporter/providers/mailtrap/mailtrap_collector.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "exporter/metrics/catalogue.h"
+#include "exporter/providers/mailtrap/mailtrap_wire.h"
+#include "tests/unit/scripted_http_client.h"
+
+namespace ele {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_support::MaxInAnyMinute;
+using testing_support::Respond;
+using testing_support::ScriptedHttpClient;
+namespace m = metrics;
+
+const TimePoint kStart = FromUnixMillis(1'767'225'600'000);
+
+std::string Unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::multimap<std::string, std::string> Query(const std::string& url) {
+  std::multimap<std::string, std::string> out;
+  const size_t q = url.find('?');
+  std::string rest = q == std::string::npos ? "" : url.substr(q + 1);
+  size_t pos = 0;
+  while (pos < rest.size()) {
+    const size_t amp = std::min(rest.find('&', pos), rest.size());
+    const std::string pair = rest.substr(pos, amp - pos);
+    const size_t eq = pair.find('=');
+    out.emplace(pair.substr(0, eq), Unescape(pair.substr(eq + 1)));
+    pos = amp + 1;
+  }
+  return out;
+}
+
+std::string One(const std::multimap<std::string, std::string>& q, const std::string& key) {
+  auto it = q.find(key);
+  return it == q.end() ? "" : it->second;
+}
+
+// A tiny Mailtrap list endpoint: newest first, cursor pages of `page_size`,
+// honouring the sent window, status and opens/clicks filters.
+struct MiniMailtrap {
+  struct Row {
+    std::string id, status;
+    std::int64_t sent_ms, opens = 0, clicks = 0;
+  };
+  std::vector<Row> rows;  // newest first
+  size_t page_size = 3;
+  bool domains_fail = false;
+
+  bool Matches(const Row& r, const std::multimap<std::string, std::string>& q) const {
+    const auto after = mailtrap::ParseIso8601Ms(One(q, "filters[sent_after]"));
+    const auto before = mailtrap::ParseIso8601Ms(One(q, "filters[sent_before]"));
+    if (r.sent_ms < *after || r.sent_ms > *before) return false;
+    if (q.count("filters[status][value]") && r.status != One(q, "filters[status][value]")) return false;
+    auto count_ok = [&](const char* field, std::int64_t v) {
+      const std::string op = One(q, std::string("filters[") + field + "][operator]");
+      if (op.empty()) return true;
+      const std::int64_t want = std::stoll(One(q, std::string("filters[") + field + "][value]"));
+      return op == "greater_than" ? v > want : op == "equal" ? v == want : v < want;
+    };
+    return count_ok("opens_count", r.opens) && count_ok("clicks_count", r.clicks);
+  }
+
+  HttpResponse Answer(const HttpRequest& request) const {
+    if (request.url.find("/sending_domains") != std::string::npos) {
+      return domains_fail ? Respond(500, "") : Respond(200, R"({"data":[{"id":7,"domain_name":"mail.example.com"}]})");
+    }
+    auto q = Query(request.url);
+    std::vector<const Row*> matching;
+    for (const auto& r : rows) {
+      if (Matches(r, q)) matching.push_back(&r);
+    }
+    size_t start = 0;
+    if (const std::string cursor = One(q, "search_after"); !cursor.empty()) {
+      while (start < matching.size() && matching[start]->id != cursor) ++start;
+      ++start;
+    }
+    nlohmann::json messages = nlohmann::json::array();
+    for (size_t i = start; i < matching.size() && messages.size() < page_size; ++i) {
+      const Row& r = *matching[i];
+      messages.push_back({{"message_id", r.id}, {"status", r.status}, {"sent_at", mailtrap::FormatIso8601Ms(r.sent_ms)},
+                          {"sending_stream", "transactional"}, {"sending_domain_id", 7}, {"category", nullptr},
+                          {"opens_count", r.opens}, {"clicks_count", r.clicks}});
+    }
+    const bool more = start + messages.size() < matching.size();
+    nlohmann::json body = {{"messages", messages}, {"total_count", matching.size()},
+                           {"next_page_cursor", more ? nlohmann::json(messages.back()["message_id"]) : nlohmann::json(nullptr)}};
+    return Respond(200, body.dump());
+  }
+};
+
+class MailtrapCollectorTest : public ::testing::Test {
+ protected:
+  MailtrapCollectorTest() {
+    account.name = "prod";
+    account.account_id = 42;
+    account.token = Secret("mt-token-xyz");
+    account.base_url = "http://mt.test";
+    collection.interval = 60s;
+  }
+  CycleResult Cycle(MailtrapCollector& collector, ScriptedHttpClient& http, RequestBudget& budget) {
+    ApiCaller api("mailtrap", "prod", http, clock, stop, budget, self, 1);
+    CycleContext ctx{clock, api, self};
+    return collector.RunCycle(ctx);
+  }
+  double Value(const MailtrapCollector& c, const m::Desc& d, m::LabelValues l) {
+    m::MetricSet out;
+    c.ExportMetrics(out);
+    return out.Value(d, l);
+  }
+  const m::LabelValues labels{"prod", "mail.example.com", "transactional", ""};
+  m::LabelValues With(const std::string& s) const {
+    auto l = labels;
+    l.push_back(s);
+    return l;
+  }
+
+  MailtrapAccount account;
+  CollectionConfig collection;
+  ManualClock clock{kStart};
+  StopSignal stop;
+  m::MetricSet self;
+};
+
+TEST_F(MailtrapCollectorTest, FollowsTheCursorThroughTheWholeFirstWindow) {
+  MiniMailtrap api;
+  for (int i = 0; i < 10; ++i) api.rows.push_back({"id" + std::to_string(i), "delivered", ToUnixMillis(kStart - std::chrono::minutes(i))});
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(30);
+  MailtrapCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  EXPECT_EQ(Value(collector, m::kMtMessagesTotal, With("delivered")), 10);
+  ASSERT_GE(http.requests.size(), 5u);
+  EXPECT_EQ(http.requests[0].url, "http://mt.test/api/accounts/42/sending_domains");
+  const auto q = Query(http.requests[1].url);
+  EXPECT_EQ(One(q, "filters[sent_after]"), mailtrap::FormatIso8601Ms(ToUnixMillis(kStart - 24h)));
+  EXPECT_EQ(One(q, "filters[sent_before]"), mailtrap::FormatIso8601Ms(ToUnixMillis(kStart)));
+  EXPECT_EQ(http.requests[1].headers[0], (std::pair<std::string, std::string>{"Api-Token", "mt-token-xyz"}));
+  EXPECT_EQ(collector.watermark(), kStart);
+}
+
+TEST_F(MailtrapCollectorTest, EmptyPageWithNonZeroTotalEndsTheRead) {
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) {
+    if (r.url.find("sending_domains") != std::string::npos) return Respond(200, R"({"data":[]})");
+    return Respond(200, R"({"messages":[],"total_count":57,"next_page_cursor":"0f8e"})");
+  });
+  RequestBudget budget(30);
+  MailtrapCollector collector(account, collection);
+  EXPECT_TRUE(Cycle(collector, http, budget).success);
+}
+
+TEST_F(MailtrapCollectorTest, StragglersAndLateOpensAreCountedAfterLeavingTheOverlap) {
+  MiniMailtrap api;
+  api.rows = {{"late", "enqueued", ToUnixMillis(kStart - 1min)}, {"opened", "delivered", ToUnixMillis(kStart - 2min)}};
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(30);
+  MailtrapCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  clock.Advance(1h);
+  api.rows[0].status = "delivered";
+  api.rows[1].opens = 3;
+  api.rows[1].clicks = 1;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Cycle(collector, http, budget).success);
+    clock.Advance(60s);
+  }
+  EXPECT_EQ(Value(collector, m::kMtMessagesTotal, With("delivered")), 2);
+  EXPECT_EQ(Value(collector, m::kMtMessagesTotal, With("enqueued")), 1);
+  EXPECT_EQ(Value(collector, m::kMtOpensTotal, labels), 3);
+  EXPECT_EQ(Value(collector, m::kMtClickedMessagesTotal, labels), 1);
+}
+
+TEST_F(MailtrapCollectorTest, SteadyStateStaysWithinTheBudget) {
+  MiniMailtrap api;
+  api.page_size = 2;
+  for (int i = 0; i < 200; ++i) {
+    api.rows.push_back({"id" + std::to_string(i), "delivered", ToUnixMillis(kStart - std::chrono::minutes(i)), i % 3, 0});
+  }
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(30);
+  MailtrapCollector collector(account, collection);
+  for (int cycle = 0; cycle < 20; ++cycle) {
+    ASSERT_TRUE(Cycle(collector, http, budget).success);
+    clock.Advance(60s);
+  }
+  EXPECT_LE(MaxInAnyMinute(http.times), 30);
+  const auto opened = std::count_if(api.rows.begin(), api.rows.end(), [](const auto& r) { return r.opens > 0; });
+  EXPECT_EQ(Value(collector, m::kMtOpenedMessagesTotal, labels), static_cast<double>(opened));
+}
+
+TEST_F(MailtrapCollectorTest, UnresolvableDomainsLabelById) {
+  MiniMailtrap api;
+  api.domains_fail = true;
+  api.rows = {{"a", "delivered", ToUnixMillis(kStart - 1min)}};
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(30);
+  MailtrapCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  EXPECT_EQ(Value(collector, m::kMtMessagesTotal, {"prod", "7", "transactional", "", "delivered"}), 1);
+}
+
+TEST_F(MailtrapCollectorTest, NotFoundSaysTheAccountIdIsProbablyWrong) {
+  ScriptedHttpClient http(clock, [&](const HttpRequest&) { return Respond(404, R"({"error":"Not Found"})"); });
+  RequestBudget budget(30);
+  MailtrapCollector collector(account, collection);
+  const CycleResult result = Cycle(collector, http, budget);
+  EXPECT_FALSE(result.success);
+  EXPECT_EQ(result.error, "HTTP 404: not found; account_id 42 is probably wrong (API says: Not Found)");
+}
+
+TEST_F(MailtrapCollectorTest, MalformedPageCountsAParseErrorAndResumesFromTheCursor) {
+  MiniMailtrap api;
+  for (int i = 0; i < 9; ++i) api.rows.push_back({"id" + std::to_string(i), "delivered", ToUnixMillis(kStart - std::chrono::minutes(i))});
+  int list_calls = 0;
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) {
+    HttpResponse response = api.Answer(r);
+    if (r.url.find("email_logs") != std::string::npos && ++list_calls == 2) response.body = "{\"messages\": [";
+    return response;
+  });
+  RequestBudget budget(30);
+  MailtrapCollector collector(account, collection);
+  EXPECT_FALSE(Cycle(collector, http, budget).success);
+  EXPECT_EQ(self.Value(m::kParseErrorsTotal, {"mailtrap", "prod"}), 1);
+  EXPECT_FALSE(collector.watermark().has_value());
+  clock.Advance(60s);
+  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  EXPECT_EQ(One(Query(http.requests[3].url), "search_after"), "id2") << "resumes after the last good page";
+  EXPECT_EQ(Value(collector, m::kMtMessagesTotal, With("delivered")), 9);
+}
+
+}  // namespace
+}  // namespace ele

@@ -1,0 +1,121 @@
+#include "exporter/state/state_file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "exporter/metrics/catalogue.h"
+#include "exporter/providers/jetemail/jetemail_collector.h"
+#include "exporter/providers/mailtrap/mailtrap_collector.h"
+
+namespace ele {
+namespace {
+
+using namespace std::chrono_literals;
+namespace m = metrics;
+namespace fs = std::filesystem;
+
+class StateFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::path(::testing::TempDir()) / ("state_" + std::to_string(::getpid()) + "_" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    path = (dir / "state.bin").string();
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  size_t FilesStartingWith(const std::string& prefix) const {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir)) n += e.path().filename().string().rfind(prefix, 0) == 0;
+    return n;
+  }
+  fs::path dir;
+  std::string path;
+};
+
+TEST_F(StateFileTest, SavesAndLoadsEveryBlob) {
+  StateFile file(path);
+  EXPECT_EQ(file.Load(), "") << "a missing file is a fresh start";
+  EXPECT_EQ(file.Save("jetemail/main", std::string("blob-a\0with-nul", 15)), "");
+  EXPECT_EQ(file.Save("mailtrap/prod", "blob-b"), "");
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  StateFile again(path);
+  EXPECT_EQ(again.Load(), "");
+  EXPECT_EQ(again.Blob("jetemail/main"), std::string("blob-a\0with-nul", 15));
+  EXPECT_EQ(again.Blob("mailtrap/prod"), "blob-b");
+}
+
+TEST_F(StateFileTest, CorruptTruncatedOrForeignFilesAreMovedAsideAndReported) {
+  const std::string good = StateFile::Encode({{"jetemail/main", "payload-bytes"}});
+  std::string flipped = good;
+  flipped[flipped.size() / 2] ^= 0x20;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {good.substr(0, good.size() - 3), "truncated"},
+      {flipped, "checksum mismatch"},
+      {"{\"json\": \"from another program\"}", "not a state file"},
+      {"", "not a state file"},
+  };
+  for (const auto& [bytes, expected] : cases) {
+    std::ofstream(path, std::ios::binary) << bytes;
+    StateFile file(path);
+    const std::string error = file.Load();
+    EXPECT_NE(error.find(expected), std::string::npos) << error;
+    EXPECT_NE(error.find("moved aside"), std::string::npos) << error;
+    EXPECT_FALSE(fs::exists(path));
+    EXPECT_EQ(file.Blob("jetemail/main"), "");
+  }
+  EXPECT_EQ(FilesStartingWith("state.bin.corrupt-"), 1u) << "same second: the last one wins; nothing crashed";
+}
+
+TEST_F(StateFileTest, RefusesAnotherFormatVersion) {
+  std::string bytes = StateFile::Encode({});
+  bytes[8] = 9;
+  std::map<std::string, std::string> blobs;
+  std::string error;
+  EXPECT_FALSE(StateFile::Decode(bytes, &blobs, &error));
+  EXPECT_EQ(error, "state file format version 9 is not supported (expected 1)");
+}
+
+TEST(CollectorStateTest, JetEmailRoundTripKeepsCountersAndCountsNothingTwice) {
+  const TimePoint now = FromUnixMillis(1'767'225'600'000);
+  JetEmailAccount account;
+  account.name = "main";
+  JetEmailCollector original(account, CollectionConfig{});
+  jetemail::Entry entry{"u1", "example.com", "delivered", 2, 1, {{"a1", "delivery", 0, 12, 3.5}}};
+  original.state().ApplyPage({entry}, now);
+  JetEmailCollector restored(account, CollectionConfig{});
+  ASSERT_TRUE(restored.RestoreState(original.EncodeState()));
+  restored.state().ApplyPage({entry}, now + 1min);
+  m::MetricSet a, b;
+  original.ExportMetrics(a);
+  restored.ExportMetrics(b);
+  for (const m::Desc* d : {&m::kJetMessagesTotal, &m::kJetDeliveriesTotal, &m::kJetRejectionsTotal, &m::kJetActionsTotal,
+                           &m::kJetMessages}) {
+    ASSERT_NE(a.Find(*d), nullptr) << d->name;
+    ASSERT_NE(b.Find(*d), nullptr) << d->name;
+    for (const auto& [labels, series] : *a.Find(*d)) EXPECT_EQ(b.Value(*d, labels), series.value) << d->name;
+  }
+  EXPECT_EQ(b.Find(m::kJetSpamScore)->begin()->second.count, 1u);
+  EXPECT_EQ(restored.tracked_messages(), 1u);
+}
+
+TEST(CollectorStateTest, MalformedBlobsAreRefused) {
+  JetEmailAccount account;
+  account.name = "main";
+  JetEmailCollector original(account, CollectionConfig{});
+  original.state().ApplyPage({jetemail::Entry{"u1", "example.com", "queued", 0, 0, {}}}, FromUnixMillis(1'767'225'600'000));
+  const std::string blob = original.EncodeState();
+  for (size_t cut = 0; cut < blob.size(); cut += 3) {
+    JetEmailCollector fresh(account, CollectionConfig{});
+    EXPECT_FALSE(fresh.RestoreState(blob.substr(0, cut))) << "cut at " << cut;
+  }
+  MailtrapAccount mt;
+  mt.name = "prod";
+  MailtrapCollector mailtrap(mt, CollectionConfig{});
+  EXPECT_FALSE(mailtrap.RestoreState(blob)) << "another provider's blob";
+}
+
+}  // namespace
+}  // namespace ele
