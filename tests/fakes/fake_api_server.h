@@ -1,0 +1,133 @@
+// A fake of the two email-log APIs the exporter polls: JetEmail's
+// `GET /inbound/account/logs` and Mailtrap's email logs (list, get by id,
+// sending domains), answering exactly like the providers' documented pages.
+//
+// It is an independent oracle: it shares no code with the exporter. Messages
+// follow a scripted, seeded timeline (arrival, status changes, actions,
+// opens, clicks); whatever the server answers at time t is a pure function of
+// the scenario and t = now(), so a test that controls the clock controls the
+// data. The only mutable state is per-account rate-limit counters and the log
+// of served requests.
+//
+// Besides the provider paths it serves, for the simulator and for black-box
+// tests:
+//   GET /_fake/truth[?categories=a,b][&domain_names=0]  series -> value
+//   GET /_fake/requests[?since=UNIX_MS]                  served requests
+//   GET /_fake/status                                    scripted_end_ms, now, counts
+//
+// Thread-safe: civetweb serves on several threads; the accessors may be
+// called from any thread while it runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ele::fake {
+
+// Unix milliseconds. Tests pass a controlled clock.
+using NowFn = std::function<std::int64_t()>;
+std::int64_t SystemNowMs();
+
+struct JetEmailAccountSpec {
+  std::string name = "main";             // value of the `account` label
+  std::string token = "jetemail-token";  // `Authorization: Bearer <token>`
+  int domain_count = 25;                 // d01.example.com ... dNN.example.com
+  int message_count = 200;               // scripted mode only
+  int duration_s = 600;                  // arrivals spread over [start, start + duration]
+  // Like the real API, `date_to` is not exact: entries up to 2 s after it may
+  // be included, varying from call to call, so offset pages shift.
+  bool page_jitter = false;
+  int requests_per_minute = 240;  // rolling 60 s; the next call is answered 429
+  int block_s = 300;              // ... and every call is 429 for this long
+};
+
+struct SendingDomainSpec {
+  std::int64_t id = 0;
+  std::string name;
+};
+
+struct MailtrapAccountSpec {
+  std::string name = "prod";  // value of the `account` label
+  std::int64_t account_id = 123456;
+  std::string token = "mailtrap-token";  // `Api-Token` or `Authorization: Bearer`
+  int message_count = 200;               // scripted mode only
+  int duration_s = 600;                  // sent_at spread over [start, start + duration]
+  int page_size = 50;                    // fixed by the server, not settable by clients
+  int list_limit_per_minute = 60;        // rolling 60 s, 429 past it, no Retry-After
+  int detail_limit_per_minute = 1000;    // separate budget of the get-by-id call
+  std::vector<SendingDomainSpec> sending_domains = {
+      {3938, "mail.example.com"}, {3939, "news.example.com"}, {3940, "example.org"}};
+  // Categories of sent messages; about 15% of messages have a null category.
+  std::vector<std::string> categories = {"welcome", "password_reset", "newsletter", "receipt"};
+};
+
+struct ScenarioSpec {
+  std::uint64_t seed = 1;
+  std::optional<std::int64_t> start_ms;  // default: now() at construction
+  std::vector<JetEmailAccountSpec> jetemail;
+  std::vector<MailtrapAccountSpec> mailtrap;
+  // Every non-final status is held at least this long before the next
+  // change, so a poller with a shorter interval observes it.
+  int min_status_dwell_s = 10;
+  // Opens, clicks and opt-outs arrive up to about this long after delivery.
+  int late_activity_s = 60;
+  // Endless traffic generated per time slot (the simulator); no ground truth.
+  bool continuous = false;
+  // Share of provider requests answered 500 or 429 on purpose. Negative:
+  // 1% in continuous mode, none otherwise.
+  double fault_share = -1;
+};
+
+// Allowlist and naming the exporter is configured with, which shape the
+// expected label values.
+struct TruthOptions {
+  // Allowlist of Mailtrap categories; others and null become "other". Empty:
+  // no allowlist, the `category` label is "".
+  std::vector<std::string> mailtrap_categories;
+  // `domain` label: the sending domain's name, else its id as a string.
+  bool mailtrap_domain_names = true;
+};
+
+struct RequestRecord {
+  std::int64_t unix_ms = 0;  // now() when it was served
+  std::string provider;      // "jetemail" | "mailtrap" | "" (unknown path)
+  std::string account;       // the account's name; "" when not authenticated
+  std::string kind;          // "logs" | "list" | "detail" | "domains" | "other"
+  int status = 0;            // HTTP status code answered
+};
+
+class FakeApiServer {
+ public:
+  explicit FakeApiServer(ScenarioSpec spec, NowFn now = SystemNowMs);
+  ~FakeApiServer();  // stops the server
+  FakeApiServer(const FakeApiServer&) = delete;
+  FakeApiServer& operator=(const FakeApiServer&) = delete;
+
+  // `listen` is host:port; port 0 picks a free one. False (and *error set)
+  // when the address cannot be bound.
+  bool Start(const std::string& listen = "127.0.0.1:0", std::string* error = nullptr);
+  int port() const;
+  std::string base_url() const;  // "http://127.0.0.1:PORT"
+
+  // Expected exporter series once every scripted change has happened (time
+  // >= scripted_end_ms()): keys are `name{label="value",...}` with labels
+  // sorted by name, zero-valued series left out. Empty in continuous mode.
+  std::map<std::string, double> GroundTruth(const TruthOptions& options) const;
+  // Every request served but those to /_fake/, oldest first (continuous
+  // mode keeps the latest 100000).
+  std::vector<RequestRecord> Requests() const;
+  // Time after which nothing changes any more; INT64_MAX in continuous mode.
+  std::int64_t scripted_end_ms() const;
+  std::int64_t start_ms() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ele::fake
