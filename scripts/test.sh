@@ -12,7 +12,7 @@ run_suite() {  # name, extra cmake flags...
   shift
   cmake -S . -B "$dir" -G Ninja -DELE_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j"$jobs"
-  ctest --test-dir "$dir" --output-on-failure --timeout 600
+  ctest --test-dir "$dir" --output-on-failure --timeout 600 -j"$jobs"
 }
 
 run_suite release -DCMAKE_BUILD_TYPE=RelWithDebInfo

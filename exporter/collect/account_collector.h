@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "exporter/collect/api_caller.h"
 #include "exporter/collect/clock.h"
@@ -27,6 +28,13 @@ struct CycleResult {
   bool changed = true;                  // whether state changed (persistence hint)
 };
 
+// A collector reads in parts (new messages, then older ones that can still
+// change); each part is current up to its own time.
+struct PartWatermark {
+  std::string_view part;
+  TimePoint current_as_of;
+};
+
 class AccountCollector {
  public:
   virtual ~AccountCollector() = default;
@@ -40,6 +48,8 @@ class AccountCollector {
   virtual size_t tracked_messages() const = 0;
   // The watermark restored from state or reached so far (for the lag gauge).
   virtual std::optional<TimePoint> watermark() const = 0;
+  // Per part, the time up to which its changes are read (the part lag gauge).
+  virtual std::vector<PartWatermark> part_watermarks() const { return {}; }
   // Grows whenever counters or tracked messages change (when to save).
   virtual std::uint64_t changes() const = 0;
   // Everything a restart needs: counters, watermark, per-message state.

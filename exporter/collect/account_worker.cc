@@ -83,6 +83,10 @@ void AccountWorker::RunOneCycle() {
   if (result.success) self_.Set(metrics::kLastSuccess, labels, ToUnixSeconds(ended));
   const std::optional<TimePoint> watermark = collector_->watermark();
   if (watermark) self_.Set(metrics::kLag, labels, std::chrono::duration<double>(ended - *watermark).count());
+  for (const PartWatermark& part : collector_->part_watermarks()) {
+    self_.Set(metrics::kPartLag, {provider_, account_, std::string(part.part)},
+              std::chrono::duration<double>(ended - part.current_as_of).count());
+  }
   self_.Set(metrics::kTrackedMessages, labels, static_cast<double>(collector_->tracked_messages()));
   if (!result.success) {
     LogWarn("collection cycle failed; the same window is read again next cycle",

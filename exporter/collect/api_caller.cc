@@ -74,9 +74,11 @@ HttpResponse ApiCaller::Get(const HttpRequest& request) {
     response = http_.Get(request);
     Record(response, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (const std::string* remaining = response.Header("x-ratelimit-remaining"); remaining != nullptr && *remaining == "0") {
-      // The quota is shared with the customer's other tools: when it is
-      // spent, wait a whole window rather than collect a 429.
-      budget_.BlockUntil(clock_.Now() + RequestBudget::kWindow);
+      // The quota is spent (by us or by the customer's other tools sharing
+      // it): rather than collect a 429, wait until our oldest request of the
+      // last minute has left the provider's rolling window. Should others
+      // have used it meanwhile, the 429 that follows backs off as usual.
+      budget_.BlockUntil(budget_.OldestLeavesWindow(clock_.Now()));
     }
     if (response.ok()) return response;
     if (attempt + 1 == kMaxAttempts || !ShouldRetry(response, attempt)) return response;

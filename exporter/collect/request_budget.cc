@@ -22,6 +22,11 @@ void RequestBudget::Record(TimePoint when) {
 
 void RequestBudget::BlockUntil(TimePoint until) { blocked_until_ = std::max(blocked_until_, until); }
 
+TimePoint RequestBudget::OldestLeavesWindow(TimePoint now) const {
+  const auto oldest = std::find_if(starts_.begin(), starts_.end(), [&](TimePoint t) { return t > now - kWindow; });
+  return (oldest == starts_.end() ? now : *oldest) + kWindow + kSafetyMargin;
+}
+
 int RequestBudget::UsedInLastMinute(TimePoint now) const {
   return static_cast<int>(std::count_if(starts_.begin(), starts_.end(), [&](TimePoint t) { return t > now - kWindow; }));
 }

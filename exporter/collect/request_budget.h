@@ -33,6 +33,10 @@ class RequestBudget {
 
   TimePoint blocked_until() const { return blocked_until_; }
   int limit() const { return limit_; }
+  // When the oldest request of the last minute leaves the window: the
+  // earliest moment a server counting a rolling minute can accept another
+  // request once its quota is spent, if nobody else is using it.
+  TimePoint OldestLeavesWindow(TimePoint now) const;
   // Requests started in the minute before `now`.
   int UsedInLastMinute(TimePoint now) const;
 

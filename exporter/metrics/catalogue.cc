@@ -50,6 +50,8 @@ const Desc kBuildInfo{29, "email_logs_exporter_build_info", "Always 1; labels ca
 const Desc kStateFileErrorsTotal{30, "email_logs_exporter_state_file_errors_total", "State file failures: load (corrupt or foreign file, moved aside; started fresh) or save (counters shown are the last saved ones).", Kind::kCounter, {"operation"}, {}};
 const Desc kStateFileLastSave{31, "email_logs_exporter_state_file_last_save_timestamp_seconds", "Time of the last successful state file save, Unix seconds.", Kind::kGauge, {}, {}};
 
+const Desc kPartLag{32, "email_logs_exporter_part_lag_seconds", "Now minus the time up to which each part of the account's reads (new, enqueued, refresh, open) is current.", Kind::kGauge, {"provider", "account", "part"}, {}};
+
 #undef ELE_POLLED
 
 const std::vector<const Desc*>& All() {
@@ -60,7 +62,7 @@ const std::vector<const Desc*>& All() {
       &kMtClickedMessagesTotal, &kMtEventsTotal, &kMtBouncesTotal, &kMtDeliveryDelay,
       &kUp, &kCollectionDuration, &kLastSuccess, &kLag, &kApiRequestsTotal, &kApiRequestDuration,
       &kParseErrorsTotal, &kTrackedMessages, &kLabelOverflowTotal, &kConfigReloadSuccessful,
-      &kConfigLastReloadSuccessTimestamp, &kBuildInfo, &kStateFileErrorsTotal, &kStateFileLastSave,
+      &kConfigLastReloadSuccessTimestamp, &kBuildInfo, &kStateFileErrorsTotal, &kStateFileLastSave, &kPartLag,
   };
   return all;
 }

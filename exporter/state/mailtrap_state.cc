@@ -56,7 +56,12 @@ void MailtrapState::ApplyMessage(const mailtrap::Message& seen, const std::map<s
       counters_.At(*d, msg.labels);
     }
   }
-  CountStatus(msg, FoldLabel(statuses_, "status", Lowercase(seen.status)));
+  const std::string status = Lowercase(seen.status);
+  // `opted_out` replaces an earlier `delivered` (an unsubscribe or complaint
+  // needs a delivered message): a message first seen opted out, or seen
+  // enqueued and then opted out, was delivered in between.
+  if (status == "opted_out") CountStatusSeen(msg, FoldLabel(statuses_, "status", "delivered"));
+  CountStatus(msg, FoldLabel(statuses_, "status", status));
   CountEngagement(msg, seen);
 }
 
@@ -65,7 +70,12 @@ void MailtrapState::CountStatus(Message& msg, const std::string& status) {
   ++changes_;
   MoveGauge(msg.labels, msg.status, status);
   msg.status = status;
+  CountStatusSeen(msg, status);
+}
+
+void MailtrapState::CountStatusSeen(Message& msg, const std::string& status) {
   if (std::find(msg.statuses_seen.begin(), msg.statuses_seen.end(), status) != msg.statuses_seen.end()) return;
+  ++changes_;
   msg.statuses_seen.push_back(status);
   m::LabelValues labels = msg.labels;
   labels.push_back(status);

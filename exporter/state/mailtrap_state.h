@@ -2,7 +2,8 @@
 //
 // Messages come back from the list endpoint again and again with their
 // current status and opens/clicks counts. Apply() counts what changed: each
-// status once per message (delivered and a later opted_out both count),
+// status once per message (delivered and a later opted_out both count; an
+// opted_out message also counts as delivered when that state was missed),
 // increases of opens_count and clicks_count, and the first time either
 // passes zero. Labels (domain, stream, category) are fixed when a message is
 // first seen. Not thread-safe: owned by one account worker.
@@ -61,7 +62,8 @@ class MailtrapState {
   void ApplyMessage(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
   metrics::LabelValues LabelsFor(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
   const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
-  void CountStatus(Message& msg, const std::string& status);
+  void CountStatus(Message& msg, const std::string& status);      // moves the gauge, counts once
+  void CountStatusSeen(Message& msg, const std::string& status);  // counts once, gauge untouched
   void CountEngagement(Message& msg, const mailtrap::Message& seen);
   void MoveGauge(const metrics::LabelValues& labels, const std::string& from, const std::string& to);
 

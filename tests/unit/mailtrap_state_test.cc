@@ -54,6 +54,19 @@ TEST_F(MailtrapStateTest, EnqueuedDeliveredOptedOutCountsEveryStatus) {
   EXPECT_EQ(out.Value(m::kMtMessages, With("delivered")), 0);
 }
 
+TEST_F(MailtrapStateTest, OptedOutImpliesAMissedDelivered) {
+  state.ApplyPage({Msg("m1", "enqueued"), Msg("m3", "opted_out")}, names);
+  state.ApplyPage({Msg("m1", "opted_out"), Msg("m3", "opted_out")}, names);
+  state.ApplyPage({Msg("m4", "not_delivered")}, names);
+  const m::MetricSet out = Export();
+  EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("enqueued")), 1);
+  EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("delivered")), 2);
+  EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("opted_out")), 2);
+  EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("not_delivered")), 1);
+  EXPECT_EQ(out.Value(m::kMtMessages, With("delivered")), 0) << "the gauge holds current statuses only";
+  EXPECT_EQ(out.Value(m::kMtMessages, With("opted_out")), 2);
+}
+
 TEST_F(MailtrapStateTest, OpensAndClicksCountIncreasesAndFirstTimes) {
   state.ApplyPage({Msg("m2", "delivered")}, names);
   state.ApplyPage({Msg("m2", "delivered", 2, 0)}, names);

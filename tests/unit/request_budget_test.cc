@@ -104,7 +104,7 @@ TEST_F(ApiCallerTest, DoesNotRetryClientErrors) {
   EXPECT_EQ(http.times.size(), 1u);
 }
 
-TEST_F(ApiCallerTest, ExhaustedRateLimitWaitsAWholeWindow) {
+TEST_F(ApiCallerTest, ExhaustedRateLimitAfterOneRequestWaitsAWholeWindow) {
   ScriptedHttpClient http(clock, [&](const HttpRequest&) { return Respond(200, "{}", {{"x-ratelimit-remaining", "0"}}); });
   RequestBudget budget(60);
   ApiCaller api("mailtrap", "prod", http, clock, stop, budget, self, 7);
@@ -112,6 +112,21 @@ TEST_F(ApiCallerTest, ExhaustedRateLimitWaitsAWholeWindow) {
   api.Get(HttpRequest{"http://x/", {}, 1s});
   ASSERT_EQ(http.times.size(), 2u);
   EXPECT_GE(http.times[1] - http.times[0], 60s);
+}
+
+TEST_F(ApiCallerTest, ExhaustedRateLimitWaitsOnlyUntilTheOldestRequestLeavesTheWindow) {
+  int calls = 0;
+  ScriptedHttpClient http(clock, [&](const HttpRequest&) {
+    ++calls;
+    return Respond(200, "{}", {{"x-ratelimit-remaining", calls == 5 ? "0" : "1"}});
+  });
+  RequestBudget budget(6);  // 10 s spacing
+  ApiCaller api("mailtrap", "prod", http, clock, stop, budget, self, 7);
+  for (int i = 0; i < 6; ++i) api.Get(HttpRequest{"http://x/", {}, 1s});
+  ASSERT_EQ(http.times.size(), 6u);
+  EXPECT_EQ(http.times[4] - http.times[0], 40s);
+  // Not a whole minute after the fifth request: the first one's expiry.
+  EXPECT_EQ(http.times[5] - http.times[0], RequestBudget::kWindow + RequestBudget::kSafetyMargin);
 }
 
 TEST_F(ApiCallerTest, TransportErrorsAreCountedAsError) {

@@ -162,6 +162,7 @@ CycleResult JetEmailCollector::RunCycle(CycleContext& ctx) {
     if (auto oldest = state_.OldestOpenArrivalMs(); oldest && *oldest / 1000 < window.from_s) {
       ok = ReadWindow(ctx, Window{*oldest / 1000, window.from_s}, &result.error);
     }
+    if (ok) open_current_as_of_ = now;
   }
   state_.Evict(ctx.clock.Now());
   result.success = ok;
@@ -185,6 +186,13 @@ bool JetEmailCollector::RestoreState(std::string_view blob) {
   if (!in.Str(&tag) || tag != kStateTag || !in.I64(&watermark_ms) || !state_.Decode(in) || !in.at_end()) return false;
   if (watermark_ms != 0) watermark_ = FromUnixMillis(watermark_ms);
   return true;
+}
+
+std::vector<PartWatermark> JetEmailCollector::part_watermarks() const {
+  std::vector<PartWatermark> parts;
+  if (watermark_) parts.push_back({"new", *watermark_});
+  if (open_current_as_of_) parts.push_back({"open", *open_current_as_of_});
+  return parts;
 }
 
 void JetEmailCollector::ExportMetrics(metrics::MetricSet& out) const { state_.ExportMetrics(out); }

@@ -32,6 +32,7 @@ class JetEmailCollector final : public AccountCollector {
   void ExportMetrics(metrics::MetricSet& out) const override;
   size_t tracked_messages() const override { return state_.tracked(); }
   std::optional<TimePoint> watermark() const override { return watermark_; }
+  std::vector<PartWatermark> part_watermarks() const override;
   std::uint64_t changes() const override { return state_.changes(); }
   std::string EncodeState() const override;
   bool RestoreState(std::string_view blob) override;
@@ -56,6 +57,7 @@ class JetEmailCollector final : public AccountCollector {
   CollectionConfig collection_;
   JetEmailState state_;
   std::optional<TimePoint> watermark_;
+  std::optional<TimePoint> open_current_as_of_;  // queued/deferred messages re-read up to here
   bool domains_warning_logged_this_cycle_ = false;
   bool auth_failed_ = false;  // 401/403 this cycle: no point asking again
 };

@@ -39,6 +39,9 @@ const char* const kRefreshFilters[] = {
     "&filters[status][operator]=equal&filters[status][value]=opted_out",
 };
 
+// Stragglers were seen `enqueued`; those still enqueued have nothing new.
+constexpr const char* kNotEnqueuedFilter = "&filters[status][operator]=not_equal&filters[status][value]=enqueued";
+
 }  // namespace
 
 MailtrapCollector::MailtrapCollector(MailtrapAccount account, CollectionConfig collection)
@@ -135,68 +138,107 @@ bool MailtrapCollector::StartRefreshPass(TimePoint now, std::int64_t new_window_
   return true;
 }
 
+std::optional<std::int64_t> MailtrapCollector::ReadNew(CycleContext& ctx, TimePoint now, int* used, std::string* error) {
+  if (!new_read_) {
+    const TimePoint earliest = now - collection_.lookback;
+    const TimePoint from = watermark_ ? std::max(earliest, *watermark_ - collection_.overlap) : earliest;
+    new_read_ = Read{"", ToUnixMillis(from), ToUnixMillis(now), std::nullopt};
+  }
+  // First in value: it takes every page it needs, whatever the allowance.
+  if (Continue(ctx, *new_read_, INT32_MAX, used, error) != Step::kDone) return std::nullopt;
+  const std::int64_t covered_from = new_read_->from_ms;
+  watermark_ = FromUnixMillis(new_read_->to_ms);
+  new_read_.reset();
+  return covered_from;
+}
+
+bool MailtrapCollector::ReadStragglers(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used,
+                                       std::string* error) {
+  if (!straggler_read_) {
+    const auto oldest = state_.OldestEnqueuedSentAtMs();
+    if (!oldest || *oldest >= covered_from) {
+      stragglers_current_as_of_ = now;
+      return true;
+    }
+    // Only what left `enqueued` can have changed; the filter skips the rest.
+    straggler_read_ = Read{kNotEnqueuedFilter, *oldest, covered_from, std::nullopt};
+    straggler_read_started_ = now;
+  }
+  int pages = 0;
+  const Step step = Continue(ctx, *straggler_read_, std::max(1, allowance - *used), &pages, error);
+  *used += pages;
+  if (step == Step::kDone) {
+    straggler_read_.reset();
+    stragglers_current_as_of_ = straggler_read_started_;
+  }
+  return step != Step::kFailed;
+}
+
+bool MailtrapCollector::ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used,
+                                     std::string* error) {
+  if (refresh_reads_.empty() && !StartRefreshPass(now, covered_from)) {
+    refresh_current_as_of_ = now;  // the new-message read alone covers the lookback
+    return true;
+  }
+  while (!refresh_reads_.empty() && *used < allowance) {
+    int pages = 0;
+    const Step step = Continue(ctx, refresh_reads_.back(), allowance - *used, &pages, error);
+    *used += pages;
+    if (step == Step::kFailed) return false;
+    if (step == Step::kPaused) break;
+    refresh_reads_.pop_back();
+  }
+  if (refresh_reads_.empty()) refresh_current_as_of_ = refresh_pass_started_;
+  return true;
+}
+
+void MailtrapCollector::WarnIfBehind(TimePoint now) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  struct Part {
+    const char* name;
+    std::optional<TimePoint> current_as_of;
+    Duration tolerated;
+  };
+  const Part parts[] = {
+      {"enqueued", stragglers_current_as_of_, std::max<Duration>(10 * collection_.interval, std::chrono::minutes(5))},
+      {"refresh", refresh_current_as_of_, collection_.lookback / 4},
+  };
+  if (now - last_behind_warning_ < std::chrono::minutes(10)) return;
+  for (const Part& part : parts) {
+    if (!part.current_as_of || now - *part.current_as_of <= part.tolerated) continue;
+    last_behind_warning_ = now;
+    LogWarn("the request budget cannot keep up; changes of older messages are counted late (see email_logs_exporter_part_lag_seconds)",
+            {{"provider", "mailtrap"}, {"account", account_.name}, {"part", part.name},
+             {"lag_seconds", static_cast<long long>(duration_cast<seconds>(now - *part.current_as_of).count())}});
+    return;
+  }
+}
+
 CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
   CycleResult result;
   const TimePoint now = ctx.clock.Now();
   RefreshDomains(ctx);
   const int allowance = CycleAllowance();
   int used = 0;
-  std::string error;
-
-  // Part 1: everything new. Priority: it takes what it needs.
-  if (!new_read_) {
-    const TimePoint earliest = now - collection_.lookback;
-    const TimePoint from = watermark_ ? std::max(earliest, *watermark_ - collection_.overlap) : earliest;
-    new_read_ = Read{"", ToUnixMillis(from), ToUnixMillis(now), std::nullopt};
-  }
-  const Step new_step = Continue(ctx, *new_read_, INT32_MAX, &used, &error);
-  if (new_step != Step::kDone) {
-    result.error = error;
-    result.watermark = watermark_;
-    return result;
-  }
-  const std::int64_t covered_from = new_read_->from_ms;
-  watermark_ = FromUnixMillis(new_read_->to_ms);
-  new_read_.reset();
-
-  // Part 2: stragglers still enqueued below the window of part 1.
-  const int straggler_pages = std::max(1, (allowance - used) / 2);
-  if (!straggler_read_) {
-    if (auto oldest = state_.OldestEnqueuedSentAtMs(); oldest && *oldest < covered_from) {
-      straggler_read_ = Read{"", *oldest, covered_from, std::nullopt};
-    }
-  }
-  bool ok = true;
-  if (straggler_read_) {
-    int pages = 0;
-    const Step step = Continue(ctx, *straggler_read_, straggler_pages, &pages, &error);
-    used += pages;
-    if (step == Step::kDone) straggler_read_.reset();
-    if (step == Step::kFailed) ok = false;
-  }
-
-  // Part 3: the rolling refresh, with what is left.
-  if (ok && refresh_reads_.empty()) StartRefreshPass(now, covered_from);
-  while (ok && !refresh_reads_.empty() && used < allowance) {
-    int pages = 0;
-    const Step step = Continue(ctx, refresh_reads_.back(), allowance - used, &pages, &error);
-    used += pages;
-    if (step == Step::kDone) refresh_reads_.pop_back();
-    if (step == Step::kFailed) ok = false;
-    if (step == Step::kPaused) break;
-  }
-  if (!refresh_reads_.empty() && refresh_pass_started_ && now - *refresh_pass_started_ > collection_.lookback / 4 &&
-      now - last_behind_warning_ > std::chrono::minutes(10)) {
-    last_behind_warning_ = now;
-    LogWarn("the request budget cannot keep up with the rolling refresh; late opens and clicks are counted late",
-            {{"provider", "mailtrap"}, {"account", account_.name},
-             {"refresh_pass_age_seconds", static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - *refresh_pass_started_).count())}});
-  }
+  const std::optional<std::int64_t> covered_from = ReadNew(ctx, now, &used, &result.error);
+  bool ok = covered_from.has_value();
+  if (ok) ok = ReadStragglers(ctx, now, *covered_from, allowance, &used, &result.error);
+  if (ok) ok = ReadRefresh(ctx, now, *covered_from, allowance, &used, &result.error);
+  WarnIfBehind(now);
   state_.Evict(ctx.clock.Now());
   result.success = ok;
-  result.error = ok ? "" : error;
+  if (ok) result.error.clear();
   result.watermark = watermark_;
   return result;
+}
+
+std::vector<PartWatermark> MailtrapCollector::part_watermarks() const {
+  std::vector<PartWatermark> parts;
+  if (watermark_) parts.push_back({"new", *watermark_});
+  if (stragglers_current_as_of_) parts.push_back({"enqueued", *stragglers_current_as_of_});
+  if (refresh_current_as_of_) parts.push_back({"refresh", *refresh_current_as_of_});
+  return parts;
 }
 
 // Blob layout: format tag, watermark (0 = none), then the state.

@@ -3,11 +3,15 @@
 // share of `requests_per_minute` in order of value (README, "Mailtrap request
 // budget"):
 //   1. new messages: sent since the watermark minus the overlap, every page;
-//   2. stragglers: messages still enqueued when they left the overlap window;
+//   2. stragglers: messages still enqueued when they left the overlap window
+//      (only those no longer enqueued are asked for);
 //   3. a rolling refresh of the lookback, asking only for messages that can
 //      still change: opened (opens_count > 0), clicked without an open, and
 //      opted out. Delivered messages nobody opened cost nothing.
-// Parts 2 and 3 resume by cursor where the previous cycle stopped.
+// Part 1 takes what it needs, part 2 what is left of the cycle's share (at
+// least one page), part 3 the rest. Parts 2 and 3 resume by cursor where the
+// previous cycle stopped; email_logs_exporter_part_lag_seconds shows how far
+// behind each part is.
 #pragma once
 
 #include <map>
@@ -34,6 +38,7 @@ class MailtrapCollector final : public AccountCollector {
   void ExportMetrics(metrics::MetricSet& out) const override;
   size_t tracked_messages() const override { return state_.tracked(); }
   std::optional<TimePoint> watermark() const override { return watermark_; }
+  std::vector<PartWatermark> part_watermarks() const override;
   std::uint64_t changes() const override { return state_.changes(); }
   std::string EncodeState() const override;
   bool RestoreState(std::string_view blob) override;
@@ -54,6 +59,12 @@ class MailtrapCollector final : public AccountCollector {
   std::string ListUrl(const Read& read) const;
   void RefreshDomains(CycleContext& ctx);
   bool StartRefreshPass(TimePoint now, std::int64_t new_window_from_ms);
+  // The three parts of a cycle. ReadNew returns where its window began, or
+  // nothing when it failed (the cycle ends there).
+  std::optional<std::int64_t> ReadNew(CycleContext& ctx, TimePoint now, int* used, std::string* error);
+  bool ReadStragglers(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used, std::string* error);
+  bool ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used, std::string* error);
+  void WarnIfBehind(TimePoint now);
   std::string DescribeHttpError(const HttpResponse& response) const;
   int CycleAllowance() const;
 
@@ -66,8 +77,11 @@ class MailtrapCollector final : public AccountCollector {
 
   std::optional<Read> new_read_;           // part 1, kept when interrupted
   std::optional<Read> straggler_read_;     // part 2
+  TimePoint straggler_read_started_{};
   std::vector<Read> refresh_reads_;        // part 3, current pass
-  std::optional<TimePoint> refresh_pass_started_;
+  TimePoint refresh_pass_started_{};
+  // Every change of its messages up to these times has been read.
+  std::optional<TimePoint> stragglers_current_as_of_, refresh_current_as_of_;
   TimePoint last_behind_warning_{};
 };
 
