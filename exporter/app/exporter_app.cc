@@ -68,8 +68,9 @@ std::expected<void, std::string> ExporterApp::Reload() {
   return {};
 }
 
-std::unique_ptr<AccountWorker> ExporterApp::MakeWorker(std::unique_ptr<AccountCollector> collector, int requests_per_minute) {
-  WorkerOptions options{config_->collection.interval, requests_per_minute};
+std::unique_ptr<AccountWorker> ExporterApp::MakeWorker(std::unique_ptr<AccountCollector> collector, int requests_per_minute,
+                                                       int detail_requests_per_minute) {
+  WorkerOptions options{config_->collection.interval, requests_per_minute, detail_requests_per_minute};
   // Saves before the worker publishes, so /metrics only ever shows counts
   // that a crash cannot take back. Skips cycles that changed nothing.
   auto saved_changes = std::make_shared<std::uint64_t>(collector->changes());
@@ -89,6 +90,12 @@ bool SameCollection(const CollectionConfig& a, const CollectionConfig& b) {
   return a.interval == b.interval && a.lookback == b.lookback && a.overlap == b.overlap &&
          a.request_timeout == b.request_timeout && a.label_value_limit == b.label_value_limit &&
          a.max_tracked_messages == b.max_tracked_messages;
+}
+
+// The detail endpoint's budget: only Mailtrap has one, and only with events on.
+int DetailBudgetOf(const JetEmailAccount&) { return 0; }
+int DetailBudgetOf(const MailtrapAccount& account) {
+  return account.events == EventsMode::kOff ? 0 : account.detail_requests_per_minute;
 }
 
 template <typename Account>
@@ -134,7 +141,7 @@ void ExporterApp::AdoptOrStart(Workers& previous, std::string_view provider, con
                                  {"tracked_messages", static_cast<unsigned long>(collector->tracked_messages())}});
     }
   }
-  workers_[key] = MakeWorker(std::move(collector), account.requests_per_minute);
+  workers_[key] = MakeWorker(std::move(collector), account.requests_per_minute, DetailBudgetOf(account));
 }
 
 void ExporterApp::Apply(Config config) {

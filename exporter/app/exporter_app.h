@@ -46,7 +46,8 @@ class ExporterApp {
   template <typename Collector, typename Account>
   void AdoptOrStart(Workers& previous, std::string_view provider, const Account* old_account, const Account& account,
                     bool same_collection);
-  std::unique_ptr<AccountWorker> MakeWorker(std::unique_ptr<AccountCollector> collector, int requests_per_minute);
+  std::unique_ptr<AccountWorker> MakeWorker(std::unique_ptr<AccountCollector> collector, int requests_per_minute,
+                                            int detail_requests_per_minute);
   void OpenStateFile(const std::string& path);
   void SaveState(const AccountCollector& collector);
   void RecordReload(bool ok);

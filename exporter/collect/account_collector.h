@@ -19,6 +19,7 @@ struct CycleContext {
   Clock& clock;
   ApiCaller& api;             // every request goes through it (budget, retries, metrics)
   metrics::MetricSet& self;   // the worker's self-metrics (parse errors, overflow)
+  ApiCaller* detail_api = nullptr;  // a second endpoint with its own budget, if the account has one
 };
 
 struct CycleResult {

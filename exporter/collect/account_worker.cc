@@ -31,7 +31,9 @@ AccountWorker::AccountWorker(std::unique_ptr<AccountCollector> collector, Worker
       provider_(collector_->provider()),
       account_(collector_->account()),
       budget_(options.requests_per_minute),
-      api_(provider_, account_, *http_, clock_, stop_, budget_, self_, SeedFor(key_)) {
+      api_(provider_, account_, *http_, clock_, stop_, budget_, self_, SeedFor(key_)),
+      detail_budget_(options.detail_requests_per_minute),
+      detail_api_(provider_, account_, *http_, clock_, stop_, detail_budget_, self_, SeedFor(key_) + 1) {
   status_.provider = provider_;
   status_.account = account_;
   status_.budget_limit = options.requests_per_minute;
@@ -72,7 +74,7 @@ void AccountWorker::Loop() {
 
 void AccountWorker::RunOneCycle() {
   const auto steady_start = std::chrono::steady_clock::now();
-  CycleContext ctx{clock_, api_, self_};
+  CycleContext ctx{clock_, api_, self_, options_.detail_requests_per_minute > 0 ? &detail_api_ : nullptr};
   CycleResult result = collector_->RunCycle(ctx);
   if (stop_.stopped() && !result.success) return;  // interrupted, not failed: publish nothing new
   const TimePoint ended = clock_.Now();

@@ -39,6 +39,7 @@ struct AccountStatus {
 struct WorkerOptions {
   Duration interval = std::chrono::seconds(60);
   int requests_per_minute = 60;
+  int detail_requests_per_minute = 0;  // a second endpoint's own budget; 0: none
 };
 
 class AccountWorker {
@@ -82,6 +83,8 @@ class AccountWorker {
   RequestBudget budget_;
   metrics::MetricSet self_;
   ApiCaller api_;
+  RequestBudget detail_budget_;
+  ApiCaller detail_api_;
   std::thread thread_;
 
   mutable std::mutex status_mutex_;

@@ -15,7 +15,8 @@ MailtrapState::MailtrapState(MailtrapStateOptions options)
       domains_(options_.label_value_limit),
       streams_(options_.label_value_limit),
       categories_(options_.label_value_limit),
-      statuses_(options_.label_value_limit) {}
+      statuses_(options_.label_value_limit),
+      bounce_categories_(options_.label_value_limit) {}
 
 const std::string& MailtrapState::FoldLabel(LabelFolder& folder, const char* label, const std::string& raw) {
   bool newly_folded = false;
@@ -42,11 +43,12 @@ m::LabelValues MailtrapState::LabelsFor(const mailtrap::Message& message, const 
           FoldLabel(categories_, "category", category)};
 }
 
-void MailtrapState::ApplyPage(const std::vector<mailtrap::Message>& messages, const std::map<std::int64_t, std::string>& domain_names) {
-  for (const auto& message : messages) ApplyMessage(message, domain_names);
+void MailtrapState::ApplyPage(const std::vector<mailtrap::Message>& messages, const std::map<std::int64_t, std::string>& domain_names,
+                              TimePoint now) {
+  for (const auto& message : messages) ApplyMessage(message, domain_names, now);
 }
 
-void MailtrapState::ApplyMessage(const mailtrap::Message& seen, const std::map<std::int64_t, std::string>& domain_names) {
+void MailtrapState::ApplyMessage(const mailtrap::Message& seen, const std::map<std::int64_t, std::string>& domain_names, TimePoint now) {
   auto [it, is_new] = messages_.try_emplace(seen.message_id);
   Message& msg = it->second;
   if (is_new) {
@@ -56,6 +58,7 @@ void MailtrapState::ApplyMessage(const mailtrap::Message& seen, const std::map<s
       counters_.At(*d, msg.labels);
     }
   }
+  const std::uint64_t changes_before = changes_;
   const std::string status = Lowercase(seen.status);
   // `opted_out` replaces an earlier `delivered` (an unsubscribe or complaint
   // needs a delivered message): a message first seen opted out, or seen
@@ -63,6 +66,106 @@ void MailtrapState::ApplyMessage(const mailtrap::Message& seen, const std::map<s
   if (status == "opted_out") CountStatusSeen(msg, FoldLabel(statuses_, "status", "delivered"));
   CountStatus(msg, FoldLabel(statuses_, "status", status));
   CountEngagement(msg, seen);
+  ConsiderDetail(msg, seen.message_id, status, changes_ != changes_before, now);
+}
+
+void MailtrapState::ConsiderDetail(Message& msg, const std::string& id, const std::string& status, bool changed, TimePoint now) {
+  if (!changed || msg.detail_queued) return;
+  bool wanted = false;
+  switch (options_.events) {
+    case EventsMode::kOff: return;
+    case EventsMode::kAll: wanted = status != "enqueued"; break;
+    case EventsMode::kFailures: wanted = msg.detail_fetched || status == "not_delivered" || status == "opted_out"; break;
+  }
+  if (wanted) QueueDetail(msg, id, now);
+}
+
+void MailtrapState::QueueDetail(Message& msg, const std::string& id, TimePoint now) {
+  msg.detail_queued = true;
+  detail_queue_.push_back(PendingDetail{id, ToUnixMillis(now), 0});
+  ++changes_;
+}
+
+void MailtrapState::QueueLongEnqueued(TimePoint now) {
+  if (options_.events != EventsMode::kFailures) return;
+  const std::int64_t before = ToUnixMillis(now - kLongEnqueued);
+  for (auto& [id, msg] : messages_) {
+    if (msg.status == "enqueued" && msg.sent_at_ms < before && !msg.detail_fetched && !msg.detail_queued) QueueDetail(msg, id, now);
+  }
+}
+
+namespace {
+
+// Events are only ever appended, so an event is the same one across fetches
+// when its type and time are: the n-th event of one type and millisecond
+// (two clicks can share one) gets its own key.
+std::uint64_t EventKey(std::string_view type, std::int64_t created_at_ms, int occurrence) {
+  std::uint64_t h = std::hash<std::string_view>{}(type);
+  for (std::uint64_t part : {static_cast<std::uint64_t>(created_at_ms), static_cast<std::uint64_t>(occurrence)}) {
+    h ^= part + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+  }
+  return h;
+}
+
+}  // namespace
+
+void MailtrapState::ApplyDetail(const mailtrap::MessageDetail& detail) {
+  if (detail_queue_.empty()) return;
+  const std::string id = std::move(detail_queue_.front().message_id);
+  detail_queue_.pop_front();
+  ++changes_;
+  auto it = messages_.find(id);
+  if (it == messages_.end()) return;  // evicted meanwhile
+  Message& msg = it->second;
+  msg.detail_queued = false;
+  msg.detail_fetched = true;
+  std::map<std::pair<std::string_view, std::int64_t>, int> occurrences;
+  for (const mailtrap::Event& event : detail.events) {
+    const int n = occurrences[{event.type_name, event.created_at_ms}]++;
+    const std::uint64_t key = EventKey(event.type_name, event.created_at_ms, n);
+    if (std::find(msg.events_counted.begin(), msg.events_counted.end(), key) != msg.events_counted.end()) continue;
+    msg.events_counted.push_back(key);
+    CountEvent(msg, event);
+  }
+}
+
+void MailtrapState::CountEvent(Message& msg, const mailtrap::Event& event) {
+  using mailtrap::EventType;
+  if (event.type == EventType::kOther && unknown_event_types_.insert(event.type_name).second) {
+    LogWarn("unknown Mailtrap event type; counted as \"other\"", {{"provider", "mailtrap"}, {"account", options_.account}, {"event_type", event.type_name}});
+  }
+  m::LabelValues labels = msg.labels;
+  labels.emplace_back(mailtrap::EventTypeName(event.type));
+  counters_.Inc(m::kMtEventsTotal, labels);
+  const m::LabelValues delivery_labels = {msg.labels[0], msg.labels[1], msg.labels[2]};  // account, domain, stream
+  if (event.type == EventType::kBounce || event.type == EventType::kSoftBounce) {
+    const std::string& category = FoldLabel(bounce_categories_, "bounce_category", Lowercase(event.bounce_category.value_or("")));
+    counters_.Inc(m::kMtBouncesTotal, {msg.labels[0], msg.labels[1], msg.labels[2], category});
+  }
+  if (event.type == EventType::kDelivery && !msg.delay_observed) {
+    msg.delay_observed = true;
+    counters_.Observe(m::kMtDeliveryDelay, delivery_labels, std::max<double>(0, static_cast<double>(event.created_at_ms - msg.sent_at_ms) / 1000.0));
+  }
+}
+
+void MailtrapState::DropDetail() {
+  if (detail_queue_.empty()) return;
+  if (auto it = messages_.find(detail_queue_.front().message_id); it != messages_.end()) it->second.detail_queued = false;
+  detail_queue_.pop_front();
+  ++changes_;
+}
+
+void MailtrapState::PostponeDetail() {
+  if (detail_queue_.empty()) return;
+  PendingDetail item = std::move(detail_queue_.front());
+  detail_queue_.pop_front();
+  if (++item.failures >= 3) {
+    LogWarn("giving up on a message detail that keeps coming back malformed", {{"provider", "mailtrap"}, {"account", options_.account}});
+    if (auto it = messages_.find(item.message_id); it != messages_.end()) it->second.detail_queued = false;
+  } else {
+    detail_queue_.push_back(std::move(item));
+  }
+  ++changes_;
 }
 
 void MailtrapState::CountStatus(Message& msg, const std::string& status) {
@@ -124,6 +227,7 @@ void MailtrapState::Evict(TimePoint now) {
     MoveGauge(item.second.labels, item.second.status, "");
     return true;
   });
+  std::erase_if(detail_queue_, [&](const PendingDetail& d) { return !messages_.contains(d.message_id); });
   if (static_cast<std::int64_t>(messages_.size()) <= options_.max_tracked_messages) return;
   LogWarn("more messages than collection.max_tracked_messages; later changes of the oldest are no longer counted",
           {{"provider", "mailtrap"}, {"account", options_.account}, {"tracked", static_cast<unsigned long>(messages_.size())}});
@@ -136,6 +240,7 @@ void MailtrapState::Evict(TimePoint now) {
     MoveGauge(it->second.labels, it->second.status, "");
     messages_.erase(it);
   }
+  std::erase_if(detail_queue_, [&](const PendingDetail& d) { return !messages_.contains(d.message_id); });
 }
 
 void MailtrapState::ExportMetrics(m::MetricSet& out) const {
@@ -146,7 +251,7 @@ void MailtrapState::ExportMetrics(m::MetricSet& out) const {
 
 void MailtrapState::Encode(BinaryWriter& out) const {
   EncodeMetricSet(counters_, out);
-  for (const LabelFolder* folder : {&domains_, &streams_, &categories_, &statuses_}) EncodeLabelFolder(*folder, out);
+  for (const LabelFolder* folder : {&domains_, &streams_, &categories_, &statuses_, &bounce_categories_}) EncodeLabelFolder(*folder, out);
   out.U64(overflow_.size());
   for (const auto& [label, n] : overflow_) {
     out.Str(label);
@@ -161,13 +266,24 @@ void MailtrapState::Encode(BinaryWriter& out) const {
     out.Str(msg.status);
     EncodeStrings(msg.statuses_seen, out);
     EncodeStrings(msg.labels, out);
+    out.Bool(msg.detail_queued);
+    out.Bool(msg.detail_fetched);
+    out.Bool(msg.delay_observed);
+    out.U64(msg.events_counted.size());
+    for (std::uint64_t key : msg.events_counted) out.U64(key);
+  }
+  out.U64(detail_queue_.size());
+  for (const PendingDetail& d : detail_queue_) {
+    out.Str(d.message_id);
+    out.I64(d.queued_at_ms);
+    out.I64(d.failures);
   }
 }
 
 bool MailtrapState::Decode(BinaryReader& in) {
   std::uint64_t n = 0;
   if (!DecodeMetricSet(in, &counters_)) return false;
-  for (LabelFolder* folder : {&domains_, &streams_, &categories_, &statuses_}) {
+  for (LabelFolder* folder : {&domains_, &streams_, &categories_, &statuses_, &bounce_categories_}) {
     if (!DecodeLabelFolder(in, folder)) return false;
   }
   if (!in.Count(&n)) return false;
@@ -182,12 +298,26 @@ bool MailtrapState::Decode(BinaryReader& in) {
   for (std::uint64_t i = 0; i < n; ++i) {
     std::string id;
     Message msg;
+    std::uint64_t events = 0;
     if (!in.Str(&id) || !in.I64(&msg.sent_at_ms) || !in.I64(&msg.opens) || !in.I64(&msg.clicks) || !in.Str(&msg.status) ||
-        !DecodeStrings(in, &msg.statuses_seen) || !DecodeStrings(in, &msg.labels) || msg.labels.size() != 4) {
+        !DecodeStrings(in, &msg.statuses_seen) || !DecodeStrings(in, &msg.labels) || msg.labels.size() != 4 ||
+        !in.Bool(&msg.detail_queued) || !in.Bool(&msg.detail_fetched) || !in.Bool(&msg.delay_observed) || !in.Count(&events)) {
       return false;
+    }
+    msg.events_counted.resize(events);
+    for (std::uint64_t& key : msg.events_counted) {
+      if (!in.U64(&key)) return false;
     }
     MoveGauge(msg.labels, "", msg.status);
     messages_.emplace(std::move(id), std::move(msg));
+  }
+  if (!in.Count(&n)) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    PendingDetail d;
+    std::int64_t failures = 0;
+    if (!in.Str(&d.message_id) || !in.I64(&d.queued_at_ms) || !in.I64(&failures)) return false;
+    d.failures = static_cast<int>(failures);
+    detail_queue_.push_back(std::move(d));
   }
   return in.ok();
 }

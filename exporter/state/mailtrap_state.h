@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <set>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "exporter/collect/clock.h"
+#include "exporter/config/config.h"
 #include "exporter/metrics/metric_set.h"
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 #include "exporter/state/binary_codec.h"
@@ -30,6 +33,14 @@ struct MailtrapStateOptions {
   int label_value_limit = 200;
   std::int64_t max_tracked_messages = 2'000'000;
   std::vector<std::string> categories;  // allowlist; empty: category label is ""
+  EventsMode events = EventsMode::kFailures;  // which messages' details to fetch
+};
+
+// A message whose detail (events) is wanted, in the order it was wanted.
+struct PendingDetail {
+  std::string message_id;
+  std::int64_t queued_at_ms = 0;
+  int failures = 0;  // malformed answers so far
 };
 
 class MailtrapState {
@@ -37,7 +48,22 @@ class MailtrapState {
   explicit MailtrapState(MailtrapStateOptions options);
 
   // `domain_names` resolves sending domain ids; unresolved ids label as the id.
-  void ApplyPage(const std::vector<mailtrap::Message>& messages, const std::map<std::int64_t, std::string>& domain_names);
+  // `now` stamps the detail requests this page gives rise to.
+  void ApplyPage(const std::vector<mailtrap::Message>& messages, const std::map<std::int64_t, std::string>& domain_names,
+                 TimePoint now);
+
+  // The detail queue (events). With `events: failures` a message is wanted
+  // once it is seen not_delivered or opted_out, or still enqueued after
+  // kLongEnqueued; with `all` once it is final. Either way again whenever its
+  // list entry changes after a fetch, since events are only ever appended.
+  static constexpr std::chrono::minutes kLongEnqueued{10};
+  void QueueLongEnqueued(TimePoint now);
+  const PendingDetail* NextDetail() const { return detail_queue_.empty() ? nullptr : &detail_queue_.front(); }
+  // Counts the events of the front message not counted before, and pops it.
+  void ApplyDetail(const mailtrap::MessageDetail& detail);
+  void DropDetail();       // pops the front: gone from the API (404) or given up
+  void PostponeDetail();   // a malformed answer: to the back, dropped after 3
+  size_t pending_details() const { return detail_queue_.size(); }
   void Evict(TimePoint now);
   void ExportMetrics(metrics::MetricSet& out) const;
 
@@ -57,9 +83,16 @@ class MailtrapState {
     std::string status;
     std::vector<std::string> statuses_seen;
     metrics::LabelValues labels;  // account, domain, stream, category
+    bool detail_queued = false;
+    bool detail_fetched = false;
+    bool delay_observed = false;
+    std::vector<std::uint64_t> events_counted;  // EventKey of each counted event
   };
 
-  void ApplyMessage(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
+  void ApplyMessage(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names, TimePoint now);
+  void ConsiderDetail(Message& msg, const std::string& id, const std::string& status, bool changed, TimePoint now);
+  void QueueDetail(Message& msg, const std::string& id, TimePoint now);
+  void CountEvent(Message& msg, const mailtrap::Event& event);
   metrics::LabelValues LabelsFor(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
   const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
   void CountStatus(Message& msg, const std::string& status);      // moves the gauge, counts once
@@ -71,7 +104,9 @@ class MailtrapState {
   std::unordered_map<std::string, Message> messages_;
   metrics::MetricSet counters_;
   std::map<metrics::LabelValues, std::int64_t> current_;  // labels + status -> messages
-  LabelFolder domains_, streams_, categories_, statuses_;
+  LabelFolder domains_, streams_, categories_, statuses_, bounce_categories_;
+  std::deque<PendingDetail> detail_queue_;
+  std::set<std::string> unknown_event_types_;  // logged once each
   std::map<std::string, std::uint64_t> overflow_;
   std::uint64_t changes_ = 0;
 };

@@ -406,6 +406,7 @@ Reply FakeApiServer::Impl::FakeEndpoint(const std::string& name, const Query& qu
       begin = end + 1;
     }
     options.mailtrap_domain_names = query.Get("domain_names").value_or("1") != "0";
+    options.mailtrap_events = query.Get("events").value_or("all");
     Json body = Json::object();
     for (const auto& [series, value] : internal::ComputeGroundTruth(scenario_, options)) {
       body[series] = value;

@@ -11,7 +11,7 @@
 //
 // Besides the provider paths it serves, for the simulator and for black-box
 // tests:
-//   GET /_fake/truth[?categories=a,b][&domain_names=0]  series -> value
+//   GET /_fake/truth[?categories=a,b][&domain_names=0][&events=all|failures|off]  series -> value
 //   GET /_fake/requests[?since=UNIX_MS]                  served requests
 //   GET /_fake/status                                    scripted_end_ms, now, counts
 //
@@ -91,6 +91,10 @@ struct TruthOptions {
   std::vector<std::string> mailtrap_categories;
   // `domain` label: the sending domain's name, else its id as a string.
   bool mailtrap_domain_names = true;
+  // The exporter's `events` setting: "all", "failures" (messages that were
+  // ever not_delivered or opted_out; none stays enqueued 10 minutes in a
+  // scripted run) or "off".
+  std::string mailtrap_events = "all";
 };
 
 struct RequestRecord {

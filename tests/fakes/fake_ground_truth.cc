@@ -131,7 +131,9 @@ void AddMtMessage(Truth& truth, const MailtrapAccountSpec& account, const MtMess
   truth.Add("mailtrap_clicks_total", base, static_cast<double>(state.clicks));
   truth.Add("mailtrap_opened_messages_total", base, state.opens > 0 ? 1 : 0);
   truth.Add("mailtrap_clicked_messages_total", base, state.clicks > 0 ? 1 : 0);
-  AddMtEvents(truth, base, account.name, domain, m);
+  if (options.mailtrap_events == "all" || (options.mailtrap_events == "failures" && (seen.contains("not_delivered") || seen.contains("opted_out")))) {
+    AddMtEvents(truth, base, account.name, domain, m);
+  }
 }
 
 }  // namespace

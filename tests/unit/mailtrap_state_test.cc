@@ -44,10 +44,10 @@ class MailtrapStateTest : public ::testing::Test {
 };
 
 TEST_F(MailtrapStateTest, EnqueuedDeliveredOptedOutCountsEveryStatus) {
-  state.ApplyPage({Msg("m1", "enqueued")}, names);
-  state.ApplyPage({Msg("m1", "delivered")}, names);
-  state.ApplyPage({Msg("m1", "opted_out")}, names);
-  state.ApplyPage({Msg("m1", "opted_out")}, names);
+  state.ApplyPage({Msg("m1", "enqueued")}, names, kStart);
+  state.ApplyPage({Msg("m1", "delivered")}, names, kStart);
+  state.ApplyPage({Msg("m1", "opted_out")}, names, kStart);
+  state.ApplyPage({Msg("m1", "opted_out")}, names, kStart);
   const m::MetricSet out = Export();
   for (const char* s : {"enqueued", "delivered", "opted_out"}) EXPECT_EQ(out.Value(m::kMtMessagesTotal, With(s)), 1) << s;
   EXPECT_EQ(out.Value(m::kMtMessages, With("opted_out")), 1);
@@ -55,9 +55,9 @@ TEST_F(MailtrapStateTest, EnqueuedDeliveredOptedOutCountsEveryStatus) {
 }
 
 TEST_F(MailtrapStateTest, OptedOutImpliesAMissedDelivered) {
-  state.ApplyPage({Msg("m1", "enqueued"), Msg("m3", "opted_out")}, names);
-  state.ApplyPage({Msg("m1", "opted_out"), Msg("m3", "opted_out")}, names);
-  state.ApplyPage({Msg("m4", "not_delivered")}, names);
+  state.ApplyPage({Msg("m1", "enqueued"), Msg("m3", "opted_out")}, names, kStart);
+  state.ApplyPage({Msg("m1", "opted_out"), Msg("m3", "opted_out")}, names, kStart);
+  state.ApplyPage({Msg("m4", "not_delivered")}, names, kStart);
   const m::MetricSet out = Export();
   EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("enqueued")), 1);
   EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("delivered")), 2);
@@ -68,12 +68,12 @@ TEST_F(MailtrapStateTest, OptedOutImpliesAMissedDelivered) {
 }
 
 TEST_F(MailtrapStateTest, OpensAndClicksCountIncreasesAndFirstTimes) {
-  state.ApplyPage({Msg("m2", "delivered")}, names);
-  state.ApplyPage({Msg("m2", "delivered", 2, 0)}, names);
-  state.ApplyPage({Msg("m2", "delivered", 5, 1)}, names);
-  state.ApplyPage({Msg("m2", "delivered", 5, 1)}, names);
-  state.ApplyPage({Msg("m2", "delivered", 4, 1)}, names);  // a correction down: no decrement
-  state.ApplyPage({Msg("m2", "delivered", 6, 3)}, names);
+  state.ApplyPage({Msg("m2", "delivered")}, names, kStart);
+  state.ApplyPage({Msg("m2", "delivered", 2, 0)}, names, kStart);
+  state.ApplyPage({Msg("m2", "delivered", 5, 1)}, names, kStart);
+  state.ApplyPage({Msg("m2", "delivered", 5, 1)}, names, kStart);
+  state.ApplyPage({Msg("m2", "delivered", 4, 1)}, names, kStart);  // a correction down: no decrement
+  state.ApplyPage({Msg("m2", "delivered", 6, 3)}, names, kStart);
   const m::MetricSet out = Export();
   EXPECT_EQ(out.Value(m::kMtOpensTotal, labels), 6);
   EXPECT_EQ(out.Value(m::kMtClicksTotal, labels), 3);
@@ -82,26 +82,26 @@ TEST_F(MailtrapStateTest, OpensAndClicksCountIncreasesAndFirstTimes) {
 }
 
 TEST_F(MailtrapStateTest, MessageOnTwoPagesCountsOnce) {
-  state.ApplyPage({Msg("m3", "delivered", 1), Msg("m4", "delivered")}, names);
-  state.ApplyPage({Msg("m3", "delivered", 1)}, names);
+  state.ApplyPage({Msg("m3", "delivered", 1), Msg("m4", "delivered")}, names, kStart);
+  state.ApplyPage({Msg("m3", "delivered", 1)}, names, kStart);
   const m::MetricSet out = Export();
   EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("delivered")), 2);
   EXPECT_EQ(out.Value(m::kMtOpensTotal, labels), 1);
 }
 
 TEST_F(MailtrapStateTest, CategoryFollowsTheAllowlistAndDomainFallsBackToId) {
-  state.ApplyPage({Msg("m5", "delivered", 0, 0, "newsletter"), Msg("m6", "delivered", 0, 0, std::nullopt)}, {});
+  state.ApplyPage({Msg("m5", "delivered", 0, 0, "newsletter"), Msg("m6", "delivered", 0, 0, std::nullopt)}, {}, kStart);
   const m::MetricSet out = Export();
   EXPECT_EQ(out.Value(m::kMtMessagesTotal, {"prod", "7", "transactional", "other", "delivered"}), 2);
   MailtrapState no_allowlist(MailtrapStateOptions{"prod", 24h, 200, 1'000'000, {}});
-  no_allowlist.ApplyPage({Msg("m7", "delivered", 0, 0, "newsletter")}, names);
+  no_allowlist.ApplyPage({Msg("m7", "delivered", 0, 0, "newsletter")}, names, kStart);
   m::MetricSet plain;
   no_allowlist.ExportMetrics(plain);
   EXPECT_EQ(plain.Value(m::kMtMessagesTotal, {"prod", "mail.example.com", "transactional", "", "delivered"}), 1);
 }
 
 TEST_F(MailtrapStateTest, EvictsBySentAtAfterRetention) {
-  state.ApplyPage({Msg("m8", "enqueued")}, names);
+  state.ApplyPage({Msg("m8", "enqueued")}, names, kStart);
   EXPECT_EQ(state.OldestEnqueuedSentAtMs(), ToUnixMillis(kStart));
   state.Evict(kStart + 23h);
   EXPECT_EQ(state.tracked(), 1u);
@@ -109,6 +109,136 @@ TEST_F(MailtrapStateTest, EvictsBySentAtAfterRetention) {
   EXPECT_EQ(state.tracked(), 0u);
   EXPECT_FALSE(state.OldestEnqueuedSentAtMs().has_value());
   EXPECT_EQ(Export().Value(m::kMtMessagesTotal, With("enqueued")), 1);
+}
+
+// --- message details (events) ---
+
+mailtrap::Event Ev(mailtrap::EventType type, std::int64_t after_sent_s, std::optional<std::string> bounce_category = std::nullopt) {
+  mailtrap::Event e;
+  e.type = type;
+  e.type_name = std::string(mailtrap::EventTypeName(type));
+  e.created_at_ms = ToUnixMillis(kStart) + after_sent_s * 1000;
+  e.bounce_category = std::move(bounce_category);
+  return e;
+}
+
+m::MetricSet Snapshot(const MailtrapState& s) {
+  m::MetricSet out;
+  s.ExportMetrics(out);
+  return out;
+}
+
+m::Series Hist(const m::MetricSet& set, const m::Desc& desc, const m::LabelValues& labels) {
+  const m::MetricSet::Family* family = set.Find(desc);
+  if (family == nullptr || !family->contains(labels)) return {};
+  return family->at(labels);
+}
+
+mailtrap::MessageDetail Detail(std::vector<mailtrap::Event> events) {
+  mailtrap::MessageDetail d;
+  d.events = std::move(events);
+  return d;
+}
+
+class MailtrapEventsTest : public MailtrapStateTest {
+ protected:
+  MailtrapState WithEvents(EventsMode mode) {
+    return MailtrapState{MailtrapStateOptions{"prod", 24h, 200, 1'000'000, {"welcome"}, mode}};
+  }
+  std::vector<std::string> Queue(MailtrapState& s) {
+    std::vector<std::string> ids;
+    MailtrapState copy = s;
+    while (const PendingDetail* d = copy.NextDetail()) {
+      ids.push_back(d->message_id);
+      copy.DropDetail();
+    }
+    return ids;
+  }
+  m::LabelValues Event(const std::string& type) const {
+    m::LabelValues l = labels;
+    l.push_back(type);
+    return l;
+  }
+};
+
+TEST_F(MailtrapEventsTest, FailuresWantsFailedAndOptedOutMessagesAndAgainWhenTheyChange) {
+  MailtrapState s = WithEvents(EventsMode::kFailures);
+  s.ApplyPage({Msg("ok", "delivered"), Msg("bounced", "not_delivered"), Msg("unsub", "opted_out"), Msg("wait", "enqueued")}, names, kStart);
+  EXPECT_EQ(Queue(s), (std::vector<std::string>{"bounced", "unsub"}));
+  s.ApplyPage({Msg("bounced", "not_delivered")}, names, kStart + 1min);  // unchanged and already queued
+  EXPECT_EQ(s.pending_details(), 2u);
+  s.ApplyDetail(Detail({Ev(mailtrap::EventType::kBounce, 5, "invalid_recipient")}));
+  s.ApplyDetail(Detail({Ev(mailtrap::EventType::kDelivery, 2), Ev(mailtrap::EventType::kUnsubscribe, 60)}));
+  EXPECT_EQ(s.pending_details(), 0u);
+  s.ApplyPage({Msg("unsub", "opted_out", 1, 0)}, names, kStart + 2min);  // a fetched message changed
+  s.ApplyPage({Msg("ok", "delivered", 3, 0)}, names, kStart + 2min);     // never failed: not wanted
+  EXPECT_EQ(Queue(s), (std::vector<std::string>{"unsub"}));
+  s.QueueLongEnqueued(kStart + 9min);
+  EXPECT_EQ(s.pending_details(), 1u);
+  s.QueueLongEnqueued(kStart + 11min);  // still enqueued after 10 minutes
+  EXPECT_EQ(Queue(s), (std::vector<std::string>{"unsub", "wait"}));
+}
+
+TEST_F(MailtrapEventsTest, AllWantsEveryFinalMessageAndOffNone) {
+  MailtrapState all = WithEvents(EventsMode::kAll);
+  all.ApplyPage({Msg("a", "enqueued"), Msg("b", "delivered")}, names, kStart);
+  all.ApplyPage({Msg("a", "delivered")}, names, kStart + 1min);
+  EXPECT_EQ(Queue(all), (std::vector<std::string>{"b", "a"}));
+  MailtrapState off = WithEvents(EventsMode::kOff);
+  off.ApplyPage({Msg("a", "not_delivered"), Msg("b", "opted_out", 2, 1)}, names, kStart);
+  off.QueueLongEnqueued(kStart + 1h);
+  EXPECT_EQ(off.pending_details(), 0u);
+}
+
+TEST_F(MailtrapEventsTest, EventsCountOnceAcrossFetchesAndDelayOncePerMessage) {
+  MailtrapState s = WithEvents(EventsMode::kAll);
+  using T = mailtrap::EventType;
+  s.ApplyPage({Msg("m", "delivered")}, names, kStart);
+  s.ApplyDetail(Detail({Ev(T::kDelivery, 3), Ev(T::kOpen, 60)}));
+  s.ApplyPage({Msg("m", "delivered", 2, 2)}, names, kStart + 5min);
+  // The second fetch repeats the first two events and appends four more:
+  // two clicks in the same millisecond are two events.
+  s.ApplyDetail(Detail({Ev(T::kDelivery, 3), Ev(T::kOpen, 60), Ev(T::kOpen, 120), Ev(T::kClick, 130), Ev(T::kClick, 130),
+                        Ev(T::kSoftBounce, 140, "Mailbox_Full")}));
+  const m::MetricSet out = Snapshot(s);
+  EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("delivery")), 1);
+  EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("open")), 2);
+  EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("click")), 2);
+  EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("soft_bounce")), 1);
+  EXPECT_EQ(out.Value(m::kMtBouncesTotal, {"prod", "mail.example.com", "transactional", "mailbox_full"}), 1);
+  EXPECT_EQ(Hist(out, m::kMtDeliveryDelay, {"prod", "mail.example.com", "transactional"}).count, 1u);
+  EXPECT_DOUBLE_EQ(Hist(out, m::kMtDeliveryDelay, {"prod", "mail.example.com", "transactional"}).sum, 3.0);
+}
+
+TEST_F(MailtrapEventsTest, GoneAndMalformedDetailsLeaveTheQueue) {
+  MailtrapState s = WithEvents(EventsMode::kFailures);
+  s.ApplyPage({Msg("gone", "not_delivered"), Msg("bad", "not_delivered")}, names, kStart);
+  s.DropDetail();  // 404
+  EXPECT_EQ(Queue(s), (std::vector<std::string>{"bad"}));
+  for (int i = 0; i < 3; ++i) s.PostponeDetail();
+  EXPECT_EQ(s.pending_details(), 0u) << "given up after three malformed answers";
+  s.ApplyPage({Msg("bad", "not_delivered", 1, 0)}, names, kStart + 1min);
+  EXPECT_EQ(Queue(s), (std::vector<std::string>{"bad"})) << "wanted again when it changes";
+}
+
+TEST_F(MailtrapEventsTest, EncodeKeepsCountedEventsAndTheQueue) {
+  MailtrapState s = WithEvents(EventsMode::kAll);
+  using T = mailtrap::EventType;
+  s.ApplyPage({Msg("m", "delivered"), Msg("n", "delivered")}, names, kStart);
+  s.ApplyDetail(Detail({Ev(T::kDelivery, 3)}));
+  BinaryWriter out;
+  s.Encode(out);
+  MailtrapState restored = WithEvents(EventsMode::kAll);
+  BinaryReader in(out.data());
+  ASSERT_TRUE(restored.Decode(in));
+  EXPECT_EQ(Queue(restored), (std::vector<std::string>{"n"}));
+  restored.ApplyPage({Msg("m", "delivered", 1, 0)}, names, kStart + 1min);
+  restored.DropDetail();  // n
+  restored.ApplyDetail(Detail({Ev(T::kDelivery, 3), Ev(T::kOpen, 30)}));
+  const m::MetricSet result = Snapshot(restored);
+  EXPECT_EQ(result.Value(m::kMtEventsTotal, Event("delivery")), 1);
+  EXPECT_EQ(result.Value(m::kMtEventsTotal, Event("open")), 1);
+  EXPECT_EQ(Hist(result, m::kMtDeliveryDelay, {"prod", "mail.example.com", "transactional"}).count, 1u);
 }
 
 }  // namespace

@@ -9,11 +9,11 @@
 namespace ele {
 namespace {
 
-constexpr std::string_view kStateTag = "mailtrap-1";  // bump when the blob layout changes
+constexpr std::string_view kStateTag = "mailtrap-2";  // bump when the blob layout changes
 
 MailtrapStateOptions StateOptions(const MailtrapAccount& account, const CollectionConfig& collection) {
   return MailtrapStateOptions{account.name, collection.lookback + collection.overlap, collection.label_value_limit,
-                              collection.max_tracked_messages, account.categories};
+                              collection.max_tracked_messages, account.categories, account.events};
 }
 
 std::string QueryEscape(const std::string& text) {
@@ -104,7 +104,7 @@ MailtrapCollector::Step MailtrapCollector::Continue(CycleContext& ctx, Read& rea
       *error = "response was not the documented JSON: " + page.error();
       return Step::kFailed;
     }
-    state_.ApplyPage(page->messages, domain_names_);
+    state_.ApplyPage(page->messages, domain_names_, ctx.clock.Now());
     // An empty page ends the read even with a non-zero total_count.
     if (!page->next_page_cursor || page->messages.empty()) return Step::kDone;
     read.cursor = page->next_page_cursor;
@@ -215,6 +215,54 @@ void MailtrapCollector::WarnIfBehind(TimePoint now) {
   }
 }
 
+int MailtrapCollector::DetailAllowance() const {
+  const auto per_cycle = account_.detail_requests_per_minute * collection_.interval.count() / 60'000;
+  return static_cast<int>(std::max<long long>(1, per_cycle));
+}
+
+std::string MailtrapCollector::DetailUrl(const std::string& message_id) const {
+  std::string path = account_.email_logs_path;
+  if (const size_t at = path.find("{account_id}"); at != std::string::npos) path.replace(at, 12, std::to_string(account_.account_id));
+  return account_.base_url + path + "/" + QueryEscape(message_id);
+}
+
+// Fetches queued message details, oldest first, up to the cycle's share of
+// the detail budget. What does not fit waits for the next cycle.
+bool MailtrapCollector::ReadDetails(CycleContext& ctx, std::string* error) {
+  if (ctx.detail_api == nullptr) return true;
+  state_.QueueLongEnqueued(ctx.clock.Now());
+  for (int fetched = 0; fetched < DetailAllowance(); ++fetched) {
+    const PendingDetail* next = state_.NextDetail();
+    if (next == nullptr) break;
+    const HttpRequest request{DetailUrl(next->message_id), {{"Api-Token", account_.token.Reveal()}, {"Accept", "application/json"}},
+                              collection_.request_timeout};
+    const HttpResponse response = ctx.detail_api->Get(request);
+    if (response.status == 404) {  // aged out of retention: nothing left to count
+      LogDebug("message detail gone (404); dropped", {{"provider", "mailtrap"}, {"account", account_.name}});
+      state_.DropDetail();
+      continue;
+    }
+    if (!response.ok()) {
+      *error = "message detail: " + DescribeHttpError(response);
+      return false;
+    }
+    auto detail = mailtrap::ParseMessageDetail(response.body);
+    if (!detail) {
+      ctx.self.Inc(metrics::kParseErrorsTotal, {"mailtrap", account_.name});
+      *error = "message detail was not the documented JSON: " + detail.error();
+      state_.PostponeDetail();
+      return false;
+    }
+    state_.ApplyDetail(*detail);
+  }
+  if (const PendingDetail* next = state_.NextDetail()) {
+    details_current_as_of_ = FromUnixMillis(next->queued_at_ms);
+  } else {
+    details_current_as_of_ = ctx.clock.Now();
+  }
+  return true;
+}
+
 CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
   CycleResult result;
   const TimePoint now = ctx.clock.Now();
@@ -225,6 +273,7 @@ CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
   bool ok = covered_from.has_value();
   if (ok) ok = ReadStragglers(ctx, now, *covered_from, allowance, &used, &result.error);
   if (ok) ok = ReadRefresh(ctx, now, *covered_from, allowance, &used, &result.error);
+  if (ok) ok = ReadDetails(ctx, &result.error);
   WarnIfBehind(now);
   state_.Evict(ctx.clock.Now());
   result.success = ok;
@@ -238,6 +287,7 @@ std::vector<PartWatermark> MailtrapCollector::part_watermarks() const {
   if (watermark_) parts.push_back({"new", *watermark_});
   if (stragglers_current_as_of_) parts.push_back({"enqueued", *stragglers_current_as_of_});
   if (refresh_current_as_of_) parts.push_back({"refresh", *refresh_current_as_of_});
+  if (details_current_as_of_) parts.push_back({"events", *details_current_as_of_});
   return parts;
 }
 

@@ -65,6 +65,10 @@ class MailtrapCollector final : public AccountCollector {
   bool ReadStragglers(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used, std::string* error);
   bool ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used, std::string* error);
   void WarnIfBehind(TimePoint now);
+  // Message details (events) through the detail budget, after the list parts.
+  bool ReadDetails(CycleContext& ctx, std::string* error);
+  std::string DetailUrl(const std::string& message_id) const;
+  int DetailAllowance() const;
   std::string DescribeHttpError(const HttpResponse& response) const;
   int CycleAllowance() const;
 
@@ -81,7 +85,7 @@ class MailtrapCollector final : public AccountCollector {
   std::vector<Read> refresh_reads_;        // part 3, current pass
   TimePoint refresh_pass_started_{};
   // Every change of its messages up to these times has been read.
-  std::optional<TimePoint> stragglers_current_as_of_, refresh_current_as_of_;
+  std::optional<TimePoint> stragglers_current_as_of_, refresh_current_as_of_, details_current_as_of_;
   TimePoint last_behind_warning_{};
 };
 
