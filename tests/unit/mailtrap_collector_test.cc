@@ -61,12 +61,16 @@ struct MiniMailtrap {
   std::vector<Row> rows;  // newest first
   size_t page_size = 3;
   bool domains_fail = false;
+  std::map<std::string, nlohmann::json> events;  // detail endpoint; absent ids answer 404
 
   bool Matches(const Row& r, const std::multimap<std::string, std::string>& q) const {
     const auto after = mailtrap::ParseIso8601Ms(One(q, "filters[sent_after]"));
     const auto before = mailtrap::ParseIso8601Ms(One(q, "filters[sent_before]"));
     if (r.sent_ms < *after || r.sent_ms > *before) return false;
-    if (q.count("filters[status][value]") && r.status != One(q, "filters[status][value]")) return false;
+    if (q.count("filters[status][value]")) {
+      const bool equal = r.status == One(q, "filters[status][value]");
+      if (equal != (One(q, "filters[status][operator]") == "equal")) return false;
+    }
     auto count_ok = [&](const char* field, std::int64_t v) {
       const std::string op = One(q, std::string("filters[") + field + "][operator]");
       if (op.empty()) return true;
@@ -79,6 +83,16 @@ struct MiniMailtrap {
   HttpResponse Answer(const HttpRequest& request) const {
     if (request.url.find("/sending_domains") != std::string::npos) {
       return domains_fail ? Respond(500, "") : Respond(200, R"({"data":[{"id":7,"domain_name":"mail.example.com"}]})");
+    }
+    if (const size_t at = request.url.find("/email_logs/"); at != std::string::npos) {
+      const std::string id = request.url.substr(at + 12);
+      auto it = events.find(id);
+      if (it == events.end()) return Respond(404, R"({"error":"Not Found"})");
+      const Row& row = *std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.id == id; });
+      nlohmann::json body = {{"message_id", id}, {"status", row.status}, {"sent_at", mailtrap::FormatIso8601Ms(row.sent_ms)},
+                             {"sending_stream", "transactional"}, {"sending_domain_id", 7}, {"opens_count", row.opens},
+                             {"clicks_count", row.clicks}, {"events", it->second}};
+      return Respond(200, body.dump());
     }
     auto q = Query(request.url);
     std::vector<const Row*> matching;
@@ -166,7 +180,8 @@ TEST_F(MailtrapCollectorTest, EmptyPageWithNonZeroTotalEndsTheRead) {
 
 TEST_F(MailtrapCollectorTest, StragglersAndLateOpensAreCountedAfterLeavingTheOverlap) {
   MiniMailtrap api;
-  api.rows = {{"late", "enqueued", ToUnixMillis(kStart - 1min)}, {"opened", "delivered", ToUnixMillis(kStart - 2min)}};
+  // Both sent before the overlap of the next cycle's window.
+  api.rows = {{"late", "enqueued", ToUnixMillis(kStart - 10min)}, {"opened", "delivered", ToUnixMillis(kStart - 20min)}};
   ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
   RequestBudget budget(30);
   MailtrapCollector collector(account, collection);
@@ -201,6 +216,37 @@ TEST_F(MailtrapCollectorTest, SteadyStateStaysWithinTheBudget) {
   EXPECT_LE(MaxInAnyMinute(http.times), 30);
   const auto opened = std::count_if(api.rows.begin(), api.rows.end(), [](const auto& r) { return r.opens > 0; });
   EXPECT_EQ(Value(collector, m::kMtOpenedMessagesTotal, labels), static_cast<double>(opened));
+}
+
+TEST_F(MailtrapCollectorTest, FailedMessagesAreFetchedThroughTheDetailBudgetAndGoneOnesDropped) {
+  MiniMailtrap api;
+  api.rows = {{"bounced", "not_delivered", ToUnixMillis(kStart - 1min)},
+              {"expired", "not_delivered", ToUnixMillis(kStart - 2min)},
+              {"fine", "delivered", ToUnixMillis(kStart - 3min)}};
+  api.events["bounced"] = nlohmann::json::array(
+      {{{"event_type", "bounce"}, {"created_at", mailtrap::FormatIso8601Ms(ToUnixMillis(kStart - 50s))},
+        {"details", {{"bounce_category", "invalid_recipient"}}}}});
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget list_budget(30);
+  RequestBudget detail_budget(300);
+  ApiCaller list_api("mailtrap", "prod", http, clock, stop, list_budget, self, 1);
+  ApiCaller detail_api("mailtrap", "prod", http, clock, stop, detail_budget, self, 2);
+  CycleContext ctx{clock, list_api, self, &detail_api};
+  MailtrapCollector collector(account, collection);
+  ASSERT_TRUE(collector.RunCycle(ctx).success);
+  EXPECT_EQ(detail_budget.UsedInLastMinute(clock.Now()), 2) << "detail calls spend their own budget";
+  const int list_calls = list_budget.UsedInLastMinute(clock.Now());
+  EXPECT_EQ(static_cast<size_t>(list_calls) + 2, http.requests.size());
+  clock.Advance(60s);
+  ASSERT_TRUE(collector.RunCycle(ctx).success);  // nothing changed: nothing fetched again
+  std::vector<std::string> details;
+  for (const auto& r : http.requests) {
+    if (const size_t at = r.url.find("/email_logs/"); at != std::string::npos) details.push_back(r.url.substr(at + 12));
+  }
+  EXPECT_EQ(details, (std::vector<std::string>{"bounced", "expired"}));
+  EXPECT_EQ(Value(collector, m::kMtEventsTotal, With("bounce")), 1);
+  EXPECT_EQ(Value(collector, m::kMtBouncesTotal, {"prod", "mail.example.com", "transactional", "invalid_recipient"}), 1);
+  EXPECT_EQ(self.Value(m::kApiRequestsTotal, {"mailtrap", "prod", "404"}), 1);
 }
 
 TEST_F(MailtrapCollectorTest, UnresolvableDomainsLabelById) {
