@@ -203,6 +203,7 @@ void MailtrapCollector::WarnIfBehind(TimePoint now) {
   const Part parts[] = {
       {"enqueued", stragglers_current_as_of_, std::max<Duration>(10 * collection_.interval, std::chrono::minutes(5))},
       {"refresh", refresh_current_as_of_, collection_.lookback / 4},
+      {"events", details_current_as_of_, std::max<Duration>(10 * collection_.interval, std::chrono::minutes(5))},
   };
   if (now - last_behind_warning_ < std::chrono::minutes(10)) return;
   for (const Part& part : parts) {
