@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: a release build with warnings as
 # errors, then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
-# Output ends with ctest's summary.
+# Benchmarks are compiled in the release build only (scripts/bench.sh runs
+# them). Output ends with ctest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,4 +18,4 @@ run_suite() {  # name, extra cmake flags...
 
 run_suite release -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite sanitize -DCMAKE_BUILD_TYPE=Debug -DELE_SANITIZE=ON
+  run_suite sanitize -DCMAKE_BUILD_TYPE=Debug -DELE_SANITIZE=ON -DELE_BUILD_BENCHMARKS=OFF
