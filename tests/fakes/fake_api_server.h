@@ -60,6 +60,9 @@ struct MailtrapAccountSpec {
   int page_size = 50;                    // fixed by the server, not settable by clients
   int list_limit_per_minute = 60;        // rolling 60 s, 429 past it, no Retry-After
   int detail_limit_per_minute = 1000;    // separate budget of the get-by-id call
+  // Share of messages ending not_delivered (bounce or reject); negative: the
+  // usual mix, 15%. A high share scripts a delivery-failure burst.
+  double failure_share = -1;
   std::vector<SendingDomainSpec> sending_domains = {
       {3938, "mail.example.com"}, {3939, "news.example.com"}, {3940, "example.org"}};
   // Categories of sent messages; about 15% of messages have a null category.

@@ -539,7 +539,14 @@ MtMessage BuildMtMessage(const ScenarioSpec& spec, const MailtrapAccountSpec& ac
       m.sent_ms +
       Quarter(std::max(dwell, last_enqueued - m.sent_ms + 1000) + rng.Uniform(0, dwell));
   static constexpr int kOutcomeWeights[] = {85, 10, 5};
-  switch (rng.Weighted(kOutcomeWeights)) {
+  // 0 delivered, 1 bounced, 2 rejected (bounces twice as often as rejects).
+  std::size_t outcome = 0;
+  if (account.failure_share < 0) {
+    outcome = rng.Weighted(kOutcomeWeights);
+  } else if (rng.Chance(account.failure_share)) {
+    outcome = rng.Chance(2.0 / 3.0) ? 1 : 2;
+  }
+  switch (outcome) {
     case 0:
       m.events.push_back(Event("delivery", final_at, DeliveryDetails(sending_ip, m.to)));
       m.statuses.emplace_back(final_at, "delivered");
