@@ -114,11 +114,93 @@ void Poke(const std::string& host, int port) {
 }
 
 Json RecordJson(const RequestRecord& r) {
-  return Json{{"unix_ms", r.unix_ms},
-              {"provider", r.provider},
-              {"account", r.account},
-              {"kind", r.kind},
-              {"status", r.status}};
+  return Json{{"unix_ms", r.unix_ms}, {"provider", r.provider}, {"account", r.account},
+              {"kind", r.kind},       {"status", r.status},     {"fault", r.fault}};
+}
+
+// A fault chosen for one request, with the plan's parameters it needs.
+struct PickedFault {
+  Fault fault;
+  int retry_after_s = 1;
+  int slow_reply_ms = 0;
+  std::size_t oversized_bytes = 0;
+};
+
+// The page with no entries and its total kept (and made non-zero), as
+// the providers answer a page past the end; nullopt when `body` is not a page.
+std::optional<std::string> EmptiedPage(const std::string& body, bool jetemail) {
+  Json page = Json::parse(body, nullptr, false);
+  const char* key = jetemail ? "data" : "messages";
+  if (page.is_discarded() || !page.is_object() || !page.contains(key)) return std::nullopt;
+  page[key] = Json::array();
+  if (jetemail) {
+    if (!page.contains("pagination") || !page["pagination"].is_object()) return std::nullopt;
+    Json& pagination = page["pagination"];
+    if (pagination.value("total", 0) <= 0) pagination["total"] = 1;
+    pagination["returned"] = 0;
+  } else {
+    if (page.value("total_count", 0) <= 0) page["total_count"] = 1;
+    page["next_page_cursor"] = nullptr;
+  }
+  return page.dump();
+}
+
+// The reply a fault turns `real` into. Faults acted out on the socket
+// (reset, slow, oversized) are only marked here; Send() carries them out.
+Reply ApplyFault(const PickedFault& picked, Reply real, bool jetemail, bool list) {
+  auto error = [&](int status, const char* message) {
+    Reply r = jetemail ? internal::JetEmailError(status, message)
+                       : internal::MailtrapError(status, message, status == 429);
+    return r;
+  };
+  Reply reply;
+  switch (picked.fault) {
+    case Fault::kStatus500: reply = error(500, "Internal Server Error"); break;
+    case Fault::kStatus502: reply = error(502, "Bad Gateway"); break;
+    case Fault::kStatus503: reply = error(503, "Service Unavailable"); break;
+    case Fault::k429WithRetryAfter:
+      reply = error(429, jetemail ? "Too many requests" : "Rate limit exceeded");
+      reply.headers.emplace_back("Retry-After", std::to_string(picked.retry_after_s));
+      break;
+    case Fault::k429WithoutRetryAfter:
+      reply = error(429, jetemail ? "Too many requests" : "Rate limit exceeded");
+      break;
+    case Fault::kConnectionReset:
+      reply.status = 0;
+      break;
+    case Fault::kSlowReply:
+      reply = std::move(real);
+      reply.slow_reply_ms = picked.slow_reply_ms;
+      break;
+    case Fault::kTruncatedBody:
+      reply = std::move(real);
+      reply.status = 200;
+      if (reply.body.size() < 4) reply.body = R"({"data":[{"uid":"0","status":"deliv)";
+      reply.body.resize(reply.body.size() / 2);
+      break;
+    case Fault::kNotJson:
+      reply = internal::JsonReply(200, "<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>");
+      reply.headers.emplace_back("X-Fake-Content-Type", "text/html");
+      break;
+    case Fault::kWrongShape:
+      reply = internal::JsonReply(
+          200, R"({"data":{"items":[1,2,3]},"pagination":"none","total_count":"many","next_page_cursor":7})");
+      break;
+    case Fault::kEmptyPage:
+      if (auto emptied = list && real.status == 200 ? EmptiedPage(real.body, jetemail) : std::nullopt) {
+        reply = std::move(real);
+        reply.body = std::move(*emptied);
+      } else {
+        reply = error(503, "Service Unavailable");
+      }
+      break;
+    case Fault::kOversizedBody:
+      reply = internal::JsonReply(200, "");
+      reply.oversized_bytes = picked.oversized_bytes;
+      break;
+  }
+  reply.fault = std::string(FaultName(picked.fault));
+  return reply;
 }
 
 }  // namespace
@@ -160,9 +242,11 @@ class FakeApiServer::Impl {
   Reply MailtrapCall(std::size_t account, const std::vector<std::string>& parts, const Query& query,
                      std::int64_t now, const std::string& host);
   Reply FakeEndpoint(const std::string& name, const Query& query, std::int64_t now) const;
-  std::optional<Reply> InjectedFault(bool jetemail);
+  // The fault to inject into this provider request, if any.
+  std::optional<PickedFault> PickFault(bool jetemail);
   void Record(const Reply& reply, std::int64_t now);
-  static void Send(mg_connection* conn, const Reply& reply);
+  // Writes the reply; returns what the handler returns to civetweb.
+  int Send(mg_connection* conn, const Reply& reply);
 
   NowFn now_;
   internal::Scenario scenario_;
@@ -177,6 +261,20 @@ class FakeApiServer::Impl {
   std::deque<RequestRecord> log_;
   std::map<int, std::int64_t> status_counts_;
   std::int64_t total_requests_ = 0;
+  std::optional<FaultPlan> fault_plan_;
+  std::map<std::string, int> fault_counts_;
+
+ public:
+  std::atomic<bool> stopping_{false};  // cuts slow replies short at Stop()
+
+  void SetFaults(std::optional<FaultPlan> plan) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fault_plan_ = std::move(plan);
+  }
+  std::map<std::string, int> FaultCounts() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fault_counts_;
+  }
 };
 
 bool FakeApiServer::Impl::Start(const std::string& listen, std::string* error) {
@@ -216,6 +314,7 @@ void FakeApiServer::Impl::Stop() {
   // Once it has served a connection, civetweb notices a stop only when a
   // thread wakes up, up to 2 s later; a connection attempt wakes it at once,
   // which keeps test suites that start many servers fast.
+  stopping_ = true;
   std::atomic<bool> stopped{false};
   std::thread waker([&] {
     while (!stopped.load()) {
@@ -243,8 +342,7 @@ int FakeApiServer::Impl::Handle(mg_connection* conn) {
                 : internal::MailtrapError(404, "Not Found");
     Record(reply, now);
   }
-  Send(conn, reply);
-  return reply.status;
+  return Send(conn, reply);
 }
 
 Reply FakeApiServer::Impl::Route(mg_connection* conn, const std::string& path, const Query& query,
@@ -284,8 +382,12 @@ Reply FakeApiServer::Impl::JetEmail(mg_connection* conn, const Query& query, std
         refused->headers.emplace_back("Retry-After", std::to_string(wait_s));
       }
     }
-    if (!refused) refused = InjectedFault(true);
-    reply = refused ? *refused : internal::JetEmailLogs(scenario_, index, query, now);
+    if (refused) {
+      reply = *refused;
+    } else {
+      reply = internal::JetEmailLogs(scenario_, index, query, now);
+      if (auto fault = PickFault(true)) reply = ApplyFault(*fault, std::move(reply), true, true);
+    }
     reply.account = it->name;
   }
   reply.provider = "jetemail";
@@ -329,8 +431,9 @@ Reply FakeApiServer::Impl::MailtrapCall(std::size_t account, const std::vector<s
                                         const std::string& host) {
   const MailtrapAccountSpec& spec = scenario_.spec().mailtrap[account];
   if (parts[3] == "sending_domains") {
-    if (auto fault = InjectedFault(false)) return *fault;
-    return internal::MailtrapSendingDomains(scenario_, account);
+    Reply reply = internal::MailtrapSendingDomains(scenario_, account);
+    if (auto fault = PickFault(false)) reply = ApplyFault(*fault, std::move(reply), false, false);
+    return reply;
   }
   const bool list = parts.size() == 4;
   const int limit = list ? spec.list_limit_per_minute : spec.detail_limit_per_minute;
@@ -346,37 +449,49 @@ Reply FakeApiServer::Impl::MailtrapCall(std::size_t account, const std::vector<s
   if (!allowed) {
     // Mailtrap promises no Retry-After.
     reply = internal::MailtrapError(429, "Rate limit exceeded", true);
-  } else if (auto fault = InjectedFault(false)) {
-    reply = *fault;
-  } else if (list) {
-    reply = internal::MailtrapList(scenario_, account, query, now);
   } else {
-    reply = internal::MailtrapDetail(scenario_, account, parts[4], now, host);
+    reply = list ? internal::MailtrapList(scenario_, account, query, now)
+                 : internal::MailtrapDetail(scenario_, account, parts[4], now, host);
+    if (auto fault = PickFault(false)) reply = ApplyFault(*fault, std::move(reply), false, list);
   }
   reply.headers.emplace_back("X-Ratelimit-Limit", std::to_string(limit));
   reply.headers.emplace_back("X-Ratelimit-Remaining", std::to_string(remaining));
   return reply;
 }
 
-std::optional<Reply> FakeApiServer::Impl::InjectedFault(bool jetemail) {
-  const double share = scenario_.fault_share();
-  if (share <= 0) return std::nullopt;
-  const std::uint64_t roll =
-      internal::Mix(scenario_.spec().seed, request_seq_.fetch_add(1) + 0x5eed);
-  if (static_cast<double>(roll >> 11) * 0x1.0p-53 >= share) return std::nullopt;
-  if (roll % 10 < 7) {
-    return jetemail ? internal::JetEmailError(500, "Internal server error")
-                    : internal::MailtrapError(500, "Internal Server Error");
+std::optional<PickedFault> FakeApiServer::Impl::PickFault(bool jetemail) {
+  std::optional<FaultPlan> plan;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    plan = fault_plan_;
   }
-  if (!jetemail) return internal::MailtrapError(429, "Rate limit exceeded", true);
-  Reply reply = internal::JetEmailError(429, "Too many requests");
-  reply.headers.emplace_back("Retry-After", "60");
-  return reply;
+  const std::uint64_t seq = request_seq_.fetch_add(1);
+  if (!plan) {
+    // ScenarioSpec::fault_share: 70% answered 500, the rest 429 (JetEmail
+    // with Retry-After: 60, Mailtrap without, as the providers do).
+    const double share = scenario_.fault_share();
+    if (share <= 0) return std::nullopt;
+    const std::uint64_t roll = internal::Mix(scenario_.spec().seed, seq + 0x5eed);
+    if (static_cast<double>(roll >> 11) * 0x1.0p-53 >= share) return std::nullopt;
+    if (roll % 10 < 7) return PickedFault{Fault::kStatus500};
+    return jetemail ? PickedFault{Fault::k429WithRetryAfter, 60} : PickedFault{Fault::k429WithoutRetryAfter};
+  }
+  if (plan->share <= 0) return std::nullopt;
+  if (!plan->provider.empty() && plan->provider != (jetemail ? "jetemail" : "mailtrap")) return std::nullopt;
+  const std::uint64_t roll = internal::Mix(plan->seed, seq + 0xfa17);
+  if (static_cast<double>(roll >> 11) * 0x1.0p-53 >= plan->share) return std::nullopt;
+  const std::vector<Fault> mix = plan->mix.empty() ? AllFaults() : plan->mix;
+  const Fault fault = mix[internal::SplitMix(roll) % mix.size()];
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++fault_counts_[std::string(FaultName(fault))];
+  }
+  return PickedFault{fault, plan->retry_after_s, plan->slow_reply_ms, plan->oversized_bytes};
 }
 
 void FakeApiServer::Impl::Record(const Reply& reply, std::int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
-  log_.push_back({now, reply.provider, reply.account, reply.kind, reply.status});
+  log_.push_back({now, reply.provider, reply.account, reply.kind, reply.status, reply.fault});
   if (scenario_.continuous() && log_.size() > kContinuousLogCap) log_.pop_front();
   ++status_counts_[reply.status];
   ++total_requests_;
@@ -451,15 +566,44 @@ Reply FakeApiServer::Impl::FakeEndpoint(const std::string& name, const Query& qu
   return internal::MailtrapError(404, "Not Found");
 }
 
-void FakeApiServer::Impl::Send(mg_connection* conn, const Reply& reply) {
-  mg_response_header_start(conn, reply.status);
-  mg_response_header_add(conn, "Content-Type", "application/json; charset=utf-8", -1);
-  mg_response_header_add(conn, "Content-Length", std::to_string(reply.body.size()).c_str(), -1);
+int FakeApiServer::Impl::Send(mg_connection* conn, const Reply& reply) {
+  // civetweb never keeps a connection alive after a handler that returned
+  // 401: returning it without writing anything closes the socket unanswered.
+  constexpr int kCloseConnection = 401;
+  if (reply.status == 0) return kCloseConnection;  // Fault::kConnectionReset
+  if (reply.slow_reply_ms > 0) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(reply.slow_reply_ms);
+    while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  std::string content_type = "application/json; charset=utf-8";
   for (const auto& [name, value] : reply.headers) {
-    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    if (name == "X-Fake-Content-Type") content_type = value;
+  }
+  const std::size_t length = reply.oversized_bytes > 0 ? reply.oversized_bytes : reply.body.size();
+  mg_response_header_start(conn, reply.status);
+  mg_response_header_add(conn, "Content-Type", content_type.c_str(), -1);
+  mg_response_header_add(conn, "Content-Length", std::to_string(length).c_str(), -1);
+  for (const auto& [name, value] : reply.headers) {
+    if (name != "X-Fake-Content-Type") mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
   }
   mg_response_header_send(conn);
-  mg_write(conn, reply.body.data(), reply.body.size());
+  if (reply.oversized_bytes == 0) {
+    mg_write(conn, reply.body.data(), reply.body.size());
+    return reply.status;
+  }
+  // Fault::kOversizedBody: a JSON array that never ends, streamed until the
+  // length is reached or the client hangs up; then the socket is closed.
+  std::string chunk = "{\"data\":[";
+  chunk.resize(64 * 1024, ' ');
+  for (std::size_t sent = 0; sent < length && !stopping_.load();) {
+    const std::size_t n = std::min(chunk.size(), length - sent);
+    if (mg_write(conn, chunk.data(), n) <= 0) break;
+    sent += n;
+    if (sent == n) std::fill(chunk.begin(), chunk.begin() + 9, ' ');
+  }
+  return kCloseConnection;
 }
 
 // ---------------------------------------------------------------- public API
@@ -490,5 +634,35 @@ std::vector<RequestRecord> FakeApiServer::Requests() const {
 std::int64_t FakeApiServer::scripted_end_ms() const { return impl_->scenario().end_ms(); }
 
 std::int64_t FakeApiServer::start_ms() const { return impl_->scenario().start_ms(); }
+
+void FakeApiServer::SetFaults(FaultPlan plan) { impl_->SetFaults(std::move(plan)); }
+
+void FakeApiServer::ClearFaults() { impl_->SetFaults(FaultPlan{}); }
+
+std::map<std::string, int> FakeApiServer::FaultCounts() const { return impl_->FaultCounts(); }
+
+std::string_view FaultName(Fault fault) {
+  switch (fault) {
+    case Fault::kStatus500: return "500";
+    case Fault::kStatus502: return "502";
+    case Fault::kStatus503: return "503";
+    case Fault::k429WithRetryAfter: return "429_retry_after";
+    case Fault::k429WithoutRetryAfter: return "429";
+    case Fault::kConnectionReset: return "reset";
+    case Fault::kSlowReply: return "slow";
+    case Fault::kTruncatedBody: return "truncated";
+    case Fault::kNotJson: return "not_json";
+    case Fault::kWrongShape: return "wrong_shape";
+    case Fault::kEmptyPage: return "empty_page";
+    case Fault::kOversizedBody: return "oversized";
+  }
+  return "unknown";
+}
+
+std::vector<Fault> AllFaults() {
+  return {Fault::kStatus500,        Fault::kStatus502,     Fault::kStatus503,       Fault::k429WithRetryAfter,
+          Fault::k429WithoutRetryAfter, Fault::kConnectionReset, Fault::kSlowReply, Fault::kTruncatedBody,
+          Fault::kNotJson,          Fault::kWrongShape,    Fault::kEmptyPage,       Fault::kOversizedBody};
+}
 
 }  // namespace ele::fake

@@ -19,12 +19,14 @@
 // called from any thread while it runs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ele::fake {
@@ -82,7 +84,8 @@ struct ScenarioSpec {
   // Endless traffic generated per time slot (the simulator); no ground truth.
   bool continuous = false;
   // Share of provider requests answered 500 or 429 on purpose. Negative:
-  // 1% in continuous mode, none otherwise.
+  // 1% in continuous mode, none otherwise. FakeApiServer::SetFaults()
+  // replaces it with a plan of every kind of fault.
   double fault_share = -1;
 };
 
@@ -100,12 +103,45 @@ struct TruthOptions {
   std::string mailtrap_events = "all";
 };
 
+// Faults a test can inject into provider replies (see FaultPlan). Each
+// hits a request that passed authentication and the rate limit.
+enum class Fault {
+  kStatus500,
+  kStatus502,
+  kStatus503,
+  k429WithRetryAfter,     // Retry-After: FaultPlan::retry_after_s
+  k429WithoutRetryAfter,
+  kConnectionReset,       // the socket is closed without any reply
+  kSlowReply,             // the real reply, after FaultPlan::slow_reply_ms
+  kTruncatedBody,         // a 200 whose JSON stops halfway (Content-Length matches)
+  kNotJson,               // a 200 with an HTML body
+  kWrongShape,            // a 200 with valid JSON of another shape
+  kEmptyPage,             // list calls: a 200 page with no entries but a non-zero total
+  kOversizedBody,         // a 200 streaming FaultPlan::oversized_bytes of body
+};
+std::string_view FaultName(Fault fault);
+// Every fault above, in declaration order.
+std::vector<Fault> AllFaults();
+
+// Which faults to inject, and how often. The choice is a pure function of
+// the seed and the request's sequence number.
+struct FaultPlan {
+  double share = 0;                // of provider requests; 0: none, 1: every one
+  std::vector<Fault> mix;          // drawn uniformly; empty: AllFaults()
+  std::string provider;            // "jetemail" | "mailtrap" | "": both
+  std::uint64_t seed = 42;
+  int retry_after_s = 1;
+  int slow_reply_ms = 3000;        // make it longer than the client's request_timeout
+  std::size_t oversized_bytes = 40u << 20;  // more than the exporter's 32 MiB cap
+};
+
 struct RequestRecord {
   std::int64_t unix_ms = 0;  // now() when it was served
   std::string provider;      // "jetemail" | "mailtrap" | "" (unknown path)
   std::string account;       // the account's name; "" when not authenticated
   std::string kind;          // "logs" | "list" | "detail" | "domains" | "other"
-  int status = 0;            // HTTP status code answered
+  int status = 0;            // HTTP status code answered (0: connection reset)
+  std::string fault;         // FaultName() of the injected fault, "" when none
 };
 
 class FakeApiServer {
@@ -131,6 +167,14 @@ class FakeApiServer {
   // Time after which nothing changes any more; INT64_MAX in continuous mode.
   std::int64_t scripted_end_ms() const;
   std::int64_t start_ms() const;
+
+  // Replaces the fault plan from the next request on (ScenarioSpec::
+  // fault_share no longer applies once a plan is set); ClearFaults() stops
+  // injecting. Thread-safe.
+  void SetFaults(FaultPlan plan);
+  void ClearFaults();
+  // Injected faults so far, by FaultName().
+  std::map<std::string, int> FaultCounts() const;
 
  private:
   class Impl;

@@ -37,6 +37,9 @@ struct Reply {
   std::string provider;  // "jetemail" | "mailtrap" | ""
   std::string account;   // account name once authenticated
   std::string kind = "other";
+  std::string fault;  // FaultName() of an injected fault; Send() acts on some
+  int slow_reply_ms = 0;
+  std::size_t oversized_bytes = 0;
 };
 
 Reply JsonReply(int status, std::string body);
