@@ -11,8 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ca-certificates
 )
-# promtool and a real Prometheus server for the end-to-end tests.
-test_packages=(prometheus)
+# promtool and a real Prometheus server for the end-to-end tests; wrk for
+# the /metrics latency benchmark (scripts/bench.sh).
+test_packages=(prometheus wrk)
 
 missing=()
 for p in "${packages[@]}" "${test_packages[@]}"; do

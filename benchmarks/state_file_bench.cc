@@ -1,0 +1,106 @@
+// The state file with 1,000,000 tracked messages: save (encode the
+// account's state, write, fsync, rename) and load (read, check, decode into
+// a fresh state), and the file's size.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "benchmarks/fixtures.h"
+#include "exporter/providers/jetemail/jetemail_wire.h"
+#include "exporter/providers/mailtrap/mailtrap_wire.h"
+#include "exporter/state/jetemail_state.h"
+#include "exporter/state/mailtrap_state.h"
+#include "exporter/state/state_file.h"
+
+namespace ele::bench {
+namespace {
+
+constexpr std::int64_t kBaseMs = 1'767'225'600'000;
+const TimePoint kNow = FromUnixMillis(kBaseMs);
+const std::map<std::int64_t, std::string> kDomainNames = {{3938, "mail.example.com"}, {3939, "news.example.com"}};
+constexpr int kMessages = 1'000'000;
+
+template <typename State>
+void ApplyMailtrap(State& state, const std::vector<mailtrap::Message>& messages) {
+  if constexpr (requires { state.ApplyPage(messages, kDomainNames, kNow); }) {
+    state.ApplyPage(messages, kDomainNames, kNow);
+  } else {
+    state.ApplyPage(messages, kDomainNames);
+  }
+}
+
+std::string TempPath(std::string name) {
+  std::replace(name.begin(), name.end(), '/', '_');
+  return (std::filesystem::temp_directory_path() / (std::string("ele_bench_") + name + "_" + std::to_string(::getpid()))).string();
+}
+
+const JetEmailState& FullJetEmail() {
+  static const JetEmailState* full = [] {
+    auto* s = new JetEmailState(JetOptions());
+    for (int page = 0; page < kMessages / 1000; ++page) s->ApplyPage(jetemail::ParsePage(JetEmailPage(1000, page * 1000, kBaseMs))->entries, kNow);
+    return s;
+  }();
+  return *full;
+}
+
+const MailtrapState& FullMailtrap() {
+  static const MailtrapState* full = [] {
+    auto* s = new MailtrapState(MailtrapOptions());
+    for (int page = 0; page < kMessages / 1000; ++page) ApplyMailtrap(*s, mailtrap::ParseListPage(MailtrapPage(1000, page * 1000, kBaseMs))->messages);
+    return s;
+  }();
+  return *full;
+}
+
+template <typename State>
+void Save(benchmark::State& state, const State& full, const char* key) {
+  const std::string path = TempPath(key);
+  StateFile file(path);
+  for (auto _ : state) {
+    BinaryWriter out;
+    full.Encode(out);
+    if (const std::string error = file.Save(key, std::move(out.data())); !error.empty()) state.SkipWithError(error.c_str());
+  }
+  state.counters["file_mib"] = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
+  state.counters["tracked"] = static_cast<double>(full.tracked());
+  std::filesystem::remove(path);
+}
+
+template <typename State, typename Options>
+void Load(benchmark::State& state, const State& full, const char* key, const Options& options) {
+  const std::string path = TempPath(key);
+  {
+    StateFile file(path);
+    BinaryWriter out;
+    full.Encode(out);
+    file.Save(key, std::move(out.data()));
+  }
+  for (auto _ : state) {
+    StateFile file(path);
+    if (const std::string error = file.Load(); !error.empty()) state.SkipWithError(error.c_str());
+    const std::string blob = file.Blob(key);
+    BinaryReader in(blob);
+    auto restored = std::make_unique<State>(options);
+    if (!restored->Decode(in) || restored->tracked() != full.tracked()) state.SkipWithError("state did not decode");
+    state.PauseTiming();  // dropping a million messages is not part of loading
+    restored.reset();
+    state.ResumeTiming();
+  }
+  std::filesystem::remove(path);
+}
+
+void JetEmailStateFileSave(benchmark::State& state) { Save(state, FullJetEmail(), "jetemail/main"); }
+void JetEmailStateFileLoad(benchmark::State& state) { Load(state, FullJetEmail(), "jetemail/main", JetOptions()); }
+void MailtrapStateFileSave(benchmark::State& state) { Save(state, FullMailtrap(), "mailtrap/prod"); }
+void MailtrapStateFileLoad(benchmark::State& state) { Load(state, FullMailtrap(), "mailtrap/prod", MailtrapOptions()); }
+BENCHMARK(JetEmailStateFileSave)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(JetEmailStateFileLoad)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(MailtrapStateFileSave)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(MailtrapStateFileLoad)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace ele::bench
