@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev
-  nlohmann-json3-dev libyaml-cpp-dev libcrypt-dev zlib1g-dev
+  nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libcrypt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ca-certificates
 )

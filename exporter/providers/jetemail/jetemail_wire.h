@@ -55,6 +55,10 @@ struct Page {
 // "data[3].delivery_count: expected integer, got string". Never throws.
 std::expected<Page, std::string> ParsePage(std::string_view body);
 
+// The reference parser ParsePage falls back to (nlohmann/json): same result
+// for every input, about ten times slower. For differential tests and fuzzing.
+std::expected<Page, std::string> ParsePageReference(std::string_view body);
+
 // The human text of an error body (`{"error": ...}` or `{"message": ...}`),
 // cut to 200 characters; empty when the body carries none. Never throws.
 std::string ParseErrorMessage(std::string_view body);
