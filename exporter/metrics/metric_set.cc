@@ -11,8 +11,9 @@ Series& MetricSet::At(const Desc& desc, const LabelValues& labels) {
   return it->second;
 }
 
-void MetricSet::Observe(const Desc& desc, const LabelValues& labels, double value) {
-  Series& s = At(desc, labels);
+void MetricSet::Observe(const Desc& desc, const LabelValues& labels, double value) { ObserveInto(desc, At(desc, labels), value); }
+
+void MetricSet::ObserveInto(const Desc& desc, Series& s, double value) {
   const auto bucket = std::lower_bound(desc.buckets.begin(), desc.buckets.end(), value) - desc.buckets.begin();
   s.bucket_counts[static_cast<size_t>(bucket)] += 1;
   s.count += 1;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "exporter/metrics/catalogue.h"
@@ -25,13 +26,18 @@ struct Series {
 class MetricSet {
  public:
   using Family = std::map<LabelValues, Series>;
+  static_assert(std::is_nothrow_move_constructible_v<Family>, "growing families_ must not copy series");
 
+  // Series are map nodes: a Series& stays valid until Clear() of its family
+  // or the set's destruction (families_ moves its maps, never copies them).
   // Creates the series at zero when new: known label sets are exported from
   // the start so rate() and alerts see them before their first event.
   Series& At(const Desc& desc, const LabelValues& labels);
   void Inc(const Desc& desc, const LabelValues& labels, double by = 1) { At(desc, labels).value += by; }
   void Set(const Desc& desc, const LabelValues& labels, double value) { At(desc, labels).value = value; }
   void Observe(const Desc& desc, const LabelValues& labels, double value);
+  // Observe() on a series already found (one of `desc`'s).
+  static void ObserveInto(const Desc& desc, Series& series, double value);
   void Clear(const Desc& desc);
   // Copies every series into `out`, replacing series with the same labels.
   void CopyInto(MetricSet& out) const;

@@ -31,6 +31,13 @@ class BinaryWriter {
     out_.append(s);
   }
   void Bool(bool b) { out_.push_back(b ? 1 : 0); }
+  // 8 bytes little-endian: for hashes, whose varint would take 10.
+  void Fixed64(std::uint64_t v) {
+    char buf[8];
+    for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+    out_.append(buf, 8);
+  }
+  void Reserve(size_t bytes) { out_.reserve(out_.size() + bytes); }
   std::string& data() { return out_; }
 
  private:
@@ -70,6 +77,14 @@ class BinaryReader {
     if (!U64(&n) || n > in_.size() - pos_) return Fail();
     s->assign(in_.data() + pos_, n);
     pos_ += n;
+    return true;
+  }
+  bool Fixed64(std::uint64_t* v) {
+    if (in_.size() - pos_ < 8) return Fail();
+    std::uint64_t result = 0;
+    for (int i = 0; i < 8; ++i) result |= static_cast<std::uint64_t>(static_cast<unsigned char>(in_[pos_ + static_cast<size_t>(i)])) << (8 * i);
+    pos_ += 8;
+    *v = result;
     return true;
   }
   bool Bool(bool* b) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 
 #include "exporter/log/logger.h"
 #include "exporter/metrics/catalogue.h"
@@ -11,11 +12,133 @@ namespace ele {
 
 namespace m = metrics;
 
+namespace {
+
+// Marks the compact blob layout; the legacy one began with a descriptor id,
+// always smaller, so either is recognised (and older builds refuse this one).
+constexpr std::uint64_t kCompactLayout = 0x4A45'544D;  // "JETM"
+
+constexpr std::uint32_t kNoSlot = std::numeric_limits<std::uint32_t>::max();
+
+std::uint32_t Saturate32(std::int64_t v) {
+  return static_cast<std::uint32_t>(std::clamp<std::int64_t>(v, 0, std::numeric_limits<std::uint32_t>::max()));
+}
+
+std::uint64_t ActionHash(const std::string& id) { return std::hash<std::string>{}(id); }
+
+}  // namespace
+
 JetEmailState::JetEmailState(JetEmailStateOptions options)
     : options_(std::move(options)),
       domains_(options_.label_value_limit),
       statuses_(options_.label_value_limit),
       logtypes_(options_.label_value_limit) {}
+
+JetEmailState::Key JetEmailState::UidKey(std::string_view uid) {
+  // Two independent 64-bit hashes (libstdc++'s Murmur-based one, two seeds).
+  return {std::_Hash_bytes(uid.data(), uid.size(), 0xc70f6907UL), std::_Hash_bytes(uid.data(), uid.size(), 0x9e3779b97f4a7c15UL)};
+}
+
+std::uint32_t JetEmailState::Interned::Id(const std::string& name) {
+  auto [it, inserted] = ids.try_emplace(name, static_cast<std::uint32_t>(names.size()));
+  if (inserted) names.push_back(name);
+  return it->second;
+}
+
+// --- the message table --------------------------------------------------------
+
+void JetEmailState::RebuildIndex(size_t capacity) {
+  index_.assign(capacity, kNoSlot);
+  const size_t mask = capacity - 1;
+  for (size_t i = 0; i < messages_.size(); ++i) {
+    size_t slot = messages_[i].key[0] & mask;
+    while (index_[slot] != kNoSlot) slot = (slot + 1) & mask;
+    index_[slot] = static_cast<std::uint32_t>(i);
+  }
+}
+
+JetEmailState::Message& JetEmailState::FindOrInsert(const Key& key, bool* is_new) {
+  // At most 80% full, so a probe run stays short; 4 bytes a slot.
+  if ((messages_.size() + 1) * 5 > index_.size() * 4) RebuildIndex(std::max<size_t>(16, index_.size() * 2));
+  const size_t mask = index_.size() - 1;
+  size_t slot = key[0] & mask;
+  for (; index_[slot] != kNoSlot; slot = (slot + 1) & mask) {
+    Message& found = messages_[index_[slot]];
+    if (found.key == key) {
+      *is_new = false;
+      return found;
+    }
+  }
+  *is_new = true;
+  index_[slot] = static_cast<std::uint32_t>(messages_.size());
+  Message& added = messages_.emplace_back();
+  added.key = key;
+  added.domain = 0;
+  added.status = kNoStatus;
+  added.statuses_seen = 0;
+  added.action_count = 0;
+  added.spam_observed = 0;
+  added.actions_at = static_cast<std::uint32_t>(action_ids_.size());
+  return added;
+}
+
+template <typename Drop>
+void JetEmailState::RemoveIf(Drop drop) {
+  std::vector<std::uint64_t> actions;
+  actions.reserve(action_ids_.size() - garbage_actions_);
+  size_t kept = 0;
+  for (size_t i = 0; i < messages_.size(); ++i) {
+    Message& msg = messages_[i];
+    if (drop(msg)) {
+      MoveGauge(msg.domain, msg.status, kNoStatus);
+      seen_overflow_.erase(seen_overflow_.lower_bound({msg.key, 0}), seen_overflow_.lower_bound({msg.key, kNoStatus + 1}));
+      continue;
+    }
+    const auto run = action_ids_.begin() + msg.actions_at;
+    msg.actions_at = static_cast<std::uint32_t>(actions.size());
+    actions.insert(actions.end(), run, run + msg.action_count);
+    if (kept != i) messages_[kept] = msg;
+    ++kept;
+  }
+  action_ids_ = std::move(actions);
+  garbage_actions_ = 0;
+  if (kept == messages_.size()) return;  // positions unchanged: the index still holds
+  messages_.resize(kept);
+  size_t capacity = 16;
+  while (messages_.size() * 5 >= capacity * 4) capacity *= 2;
+  RebuildIndex(capacity);
+}
+
+// Keeps each message's action hashes contiguous: a message gaining a row
+// after others were added moves its run to the end; the old run is garbage
+// until the next eviction, or until garbage is half the pool.
+void JetEmailState::AppendAction(Message& msg, std::uint64_t id) {
+  if (msg.action_count >= kMaxActions) return;
+  if (msg.actions_at + msg.action_count != action_ids_.size()) {
+    if (garbage_actions_ > action_ids_.size() / 2) RemoveIf([](const Message&) { return false; });
+    const size_t from = msg.actions_at;
+    msg.actions_at = static_cast<std::uint32_t>(action_ids_.size());
+    for (size_t i = 0; i < msg.action_count; ++i) action_ids_.push_back(action_ids_[from + i]);
+    garbage_actions_ += msg.action_count;
+  }
+  action_ids_.push_back(id);
+  msg.action_count = (msg.action_count + 1) & kMaxActions;
+}
+
+bool JetEmailState::StatusSeen(const Message& msg, std::uint32_t status) const {
+  if (status < kSeenBits) return (msg.statuses_seen >> status) & 1;
+  return seen_overflow_.contains({msg.key, status});
+}
+
+void JetEmailState::MarkStatusSeen(Message& msg, std::uint32_t status) {
+  if (status < kSeenBits) {
+    msg.statuses_seen = (msg.statuses_seen | (1u << status)) & ((1u << kSeenBits) - 1);
+  } else {
+    seen_overflow_.insert({msg.key, status});
+  }
+}
+
+// --- labels and series ----------------------------------------------------------
 
 const std::string& JetEmailState::FoldLabel(LabelFolder& folder, const char* label, const std::string& raw) {
   bool newly_folded = false;
@@ -28,55 +151,79 @@ const std::string& JetEmailState::FoldLabel(LabelFolder& folder, const char* lab
   return value;
 }
 
-void JetEmailState::EnsureDomain(const std::string& raw_domain) {
-  const std::string& domain = FoldLabel(domains_, "domain", raw_domain);
-  for (const m::Desc* d : {&m::kJetDeliveriesTotal, &m::kJetRejectionsTotal}) counters_.At(*d, {options_.account, domain});
-  counters_.At(m::kJetSpamScore, {options_.account, domain});
-  counters_.At(m::kJetDeliveryDelay, {options_.account, domain});
+std::uint32_t JetEmailState::DomainId(const std::string& raw_domain) {
+  // label_value_limit (at most 100,000) keeps ids below kNoStatus.
+  const std::uint32_t id = domain_names_.Id(FoldLabel(domains_, "domain", raw_domain));
+  if (id >= domain_ensured_.size()) domain_ensured_.resize(id + 1, false);
+  if (!domain_ensured_[id]) {
+    domain_ensured_[id] = true;
+    const m::LabelValues labels = {options_.account, domain_names_.names[id]};
+    for (const m::Desc* d : {&m::kJetDeliveriesTotal, &m::kJetRejectionsTotal, &m::kJetSpamScore, &m::kJetDeliveryDelay}) {
+      counters_.At(*d, labels);
+    }
+  }
+  return id;
 }
+
+void JetEmailState::EnsureDomain(const std::string& raw_domain) { DomainId(raw_domain); }
+
+m::Series& JetEmailState::Cached(const m::Desc& desc, std::uint32_t domain, std::uint32_t label, const std::string& label_value) {
+  const std::uint64_t key = static_cast<std::uint64_t>(desc.id) << 56 | static_cast<std::uint64_t>(domain) << 32 | label;
+  auto [it, inserted] = series_.by_key.try_emplace(key, nullptr);
+  if (inserted) {
+    m::LabelValues labels = {options_.account, domain_names_.names[domain]};
+    if (desc.labels.size() == 3) labels.push_back(label_value);
+    it->second = &counters_.At(desc, labels);
+  }
+  return *it->second;
+}
+
+// --- applying pages -------------------------------------------------------------
 
 void JetEmailState::ApplyPage(const std::vector<jetemail::Entry>& entries, TimePoint now) {
   for (const auto& entry : entries) ApplyEntry(entry, now);
 }
 
 void JetEmailState::ApplyEntry(const jetemail::Entry& entry, TimePoint now) {
-  auto [it, is_new] = messages_.try_emplace(entry.uid);
-  Message& msg = it->second;
+  bool is_new = false;
+  Message& msg = FindOrInsert(UidKey(entry.uid), &is_new);
   if (is_new) {
     msg.first_seen_ms = ToUnixMillis(now);
-    msg.arrival_ms = msg.first_seen_ms;
+    std::int64_t arrival = msg.first_seen_ms;
     for (const auto& action : entry.actions) {
-      if (action.date_ms > 0) msg.arrival_ms = std::min(msg.arrival_ms, action.date_ms);
+      if (action.date_ms > 0) arrival = std::min(arrival, action.date_ms);
     }
-    msg.domain = FoldLabel(domains_, "domain", entry.domain);
-    EnsureDomain(entry.domain);
+    msg.arrival_back_ms = Saturate32(msg.first_seen_ms - arrival);
+    msg.domain = DomainId(entry.domain) & kNoStatus;  // ids fit 17 bits (DomainId checks)
   }
-  CountStatus(msg, FoldLabel(statuses_, "status", Lowercase(entry.status)));
+  const std::uint32_t status = status_names_.Id(FoldLabel(statuses_, "status", Lowercase(entry.status)));
+  if (status >= status_open_.size()) status_open_.push_back(IsOpenJetEmailStatus(status_names_.names[status]));
+  CountStatus(msg, status);
   CountIncreases(msg, entry);
   CountActions(msg, entry);
 }
 
-void JetEmailState::CountStatus(Message& msg, const std::string& status) {
+void JetEmailState::CountStatus(Message& msg, std::uint32_t status) {
   if (msg.status == status) return;
   ++changes_;
   MoveGauge(msg.domain, msg.status, status);
-  msg.status = status;
-  if (std::find(msg.statuses_seen.begin(), msg.statuses_seen.end(), status) != msg.statuses_seen.end()) return;
-  msg.statuses_seen.push_back(status);
-  counters_.Inc(m::kJetMessagesTotal, {options_.account, msg.domain, status});
+  msg.status = status & kNoStatus;
+  if (StatusSeen(msg, status)) return;
+  MarkStatusSeen(msg, status);
+  Cached(m::kJetMessagesTotal, msg.domain, status, status_names_.names[status]).value += 1;
 }
 
-void JetEmailState::MoveGauge(const std::string& domain, const std::string& from, const std::string& to) {
-  if (!from.empty()) current_[{domain, from}] -= 1;
-  if (!to.empty()) current_[{domain, to}] += 1;
+void JetEmailState::MoveGauge(std::uint32_t domain, std::uint32_t from, std::uint32_t to) {
+  if (from != kNoStatus) current_[{domain, from}] -= 1;
+  if (to != kNoStatus) current_[{domain, to}] += 1;
 }
 
 void JetEmailState::CountIncreases(Message& msg, const jetemail::Entry& entry) {
-  const m::LabelValues labels = {options_.account, msg.domain};
-  auto apply = [&](std::int64_t& stored, std::int64_t seen, const m::Desc& desc, const char* field) {
+  auto apply = [&](std::uint32_t& stored, std::int64_t seen_count, const m::Desc& desc, const char* field) {
+    const std::uint32_t seen = Saturate32(seen_count);
     if (seen > stored) {
       ++changes_;
-      counters_.Inc(desc, labels, static_cast<double>(seen - stored));
+      Cached(desc, msg.domain, 0, "").value += static_cast<double>(seen - stored);
       stored = seen;
     } else if (seen < stored) {
       LogDebug("count went down in the API; counters keep the higher value",
@@ -84,25 +231,31 @@ void JetEmailState::CountIncreases(Message& msg, const jetemail::Entry& entry) {
                 {"was", static_cast<long long>(stored)}, {"now", static_cast<long long>(seen)}});
     }
   };
-  apply(msg.delivery_count, entry.delivery_count, m::kJetDeliveriesTotal, "delivery_count");
-  apply(msg.rejected_count, entry.rejected_count, m::kJetRejectionsTotal, "rejected_count");
+  // Bit-fields and packed members cannot bind to references: go through locals.
+  std::uint32_t delivery = msg.delivery_count, rejected = msg.rejected_count;
+  apply(delivery, entry.delivery_count, m::kJetDeliveriesTotal, "delivery_count");
+  apply(rejected, entry.rejected_count, m::kJetRejectionsTotal, "rejected_count");
+  msg.delivery_count = delivery;
+  msg.rejected_count = rejected;
 }
 
 void JetEmailState::CountActions(Message& msg, const jetemail::Entry& entry) {
   std::optional<double> max_score;
   for (const auto& action : entry.actions) {
     if (action.spam_score) max_score = std::max(max_score.value_or(*action.spam_score), *action.spam_score);
-    const std::uint64_t id = std::hash<std::string>{}(action.id);
-    if (std::find(msg.action_ids.begin(), msg.action_ids.end(), id) != msg.action_ids.end()) continue;
-    msg.action_ids.push_back(id);
+    const std::uint64_t id = ActionHash(action.id);
+    const auto run = action_ids_.begin() + msg.actions_at;
+    if (std::find(run, run + msg.action_count, id) != run + msg.action_count) continue;
+    AppendAction(msg, id);
     ++changes_;
-    const std::string& logtype = FoldLabel(logtypes_, "logtype", Lowercase(action.logtype));
-    counters_.Inc(m::kJetActionsTotal, {options_.account, msg.domain, logtype});
-    if (logtype == "delivery") counters_.Observe(m::kJetDeliveryDelay, {options_.account, msg.domain}, action.delay_seconds);
+    const std::uint32_t logtype = logtype_names_.Id(FoldLabel(logtypes_, "logtype", Lowercase(action.logtype)));
+    const std::string& name = logtype_names_.names[logtype];
+    Cached(m::kJetActionsTotal, msg.domain, logtype, name).value += 1;
+    if (name == "delivery") m::MetricSet::ObserveInto(m::kJetDeliveryDelay, Cached(m::kJetDeliveryDelay, msg.domain, 0, ""), action.delay_seconds);
   }
   if (!msg.spam_observed && max_score) {
-    msg.spam_observed = true;
-    counters_.Observe(m::kJetSpamScore, {options_.account, msg.domain}, *max_score);
+    msg.spam_observed = 1;
+    m::MetricSet::ObserveInto(m::kJetSpamScore, Cached(m::kJetSpamScore, msg.domain, 0, ""), *max_score);
   }
 }
 
@@ -116,31 +269,27 @@ bool IsOpenJetEmailStatus(const std::string& status) {
 
 std::optional<std::int64_t> JetEmailState::OldestOpenArrivalMs() const {
   std::optional<std::int64_t> oldest;
-  for (const auto& [uid, msg] : messages_) {
-    if (IsOpenJetEmailStatus(msg.status) && (!oldest || msg.arrival_ms < *oldest)) oldest = msg.arrival_ms;
+  for (const Message& msg : messages_) {
+    if (msg.status != kNoStatus && status_open_[msg.status] && (!oldest || msg.arrival_ms() < *oldest)) oldest = msg.arrival_ms();
   }
   return oldest;
 }
 
 void JetEmailState::Evict(TimePoint now) {
   const std::int64_t cutoff = ToUnixMillis(now) - options_.retention.count();
-  std::erase_if(messages_, [&](auto& item) {
-    if (item.second.first_seen_ms >= cutoff) return false;
-    MoveGauge(item.second.domain, item.second.status, "");
-    return true;
-  });
+  RemoveIf([&](const Message& msg) { return msg.first_seen_ms < cutoff; });
   if (static_cast<std::int64_t>(messages_.size()) > options_.max_tracked_messages) {
     LogWarn("more messages than collection.max_tracked_messages; later changes of the oldest are no longer counted",
             {{"provider", "jetemail"}, {"account", options_.account}, {"tracked", static_cast<unsigned long>(messages_.size())}});
-    std::vector<std::pair<std::int64_t, std::string>> by_age;
-    for (const auto& [uid, msg] : messages_) by_age.emplace_back(msg.first_seen_ms, uid);
+    std::vector<std::pair<std::int64_t, size_t>> by_age;
+    by_age.reserve(messages_.size());
+    for (size_t i = 0; i < messages_.size(); ++i) by_age.emplace_back(messages_[i].first_seen_ms, i);
     const size_t excess = messages_.size() - static_cast<size_t>(options_.max_tracked_messages);
     std::nth_element(by_age.begin(), by_age.begin() + static_cast<long>(excess), by_age.end());
-    for (size_t i = 0; i < excess; ++i) {
-      auto it = messages_.find(by_age[i].second);
-      MoveGauge(it->second.domain, it->second.status, "");
-      messages_.erase(it);
-    }
+    std::vector<bool> drop(messages_.size(), false);
+    for (size_t i = 0; i < excess; ++i) drop[by_age[i].second] = true;
+    size_t position = 0;
+    RemoveIf([&](const Message&) { return drop[position++]; });
   }
 }
 
@@ -149,13 +298,25 @@ void JetEmailState::SetAccountDomains(std::int64_t total) { account_domains_ = t
 
 void JetEmailState::ExportMetrics(m::MetricSet& out) const {
   counters_.CopyInto(out);
-  for (const auto& [key, count] : current_) out.Set(m::kJetMessages, {options_.account, key.first, key.second}, static_cast<double>(count));
+  for (const auto& [key, count] : current_) {
+    out.Set(m::kJetMessages, {options_.account, domain_names_.names[key.first], status_names_.names[key.second]}, static_cast<double>(count));
+  }
   for (const auto& [domain, up] : domain_up_) out.Set(m::kJetDomainUp, {options_.account, domain}, up ? 1 : 0);
   if (account_domains_ >= 0) out.Set(m::kJetAccountDomains, {options_.account}, static_cast<double>(account_domains_));
   for (const auto& [label, n] : overflow_) out.Inc(m::kLabelOverflowTotal, {"jetemail", options_.account, label}, static_cast<double>(n));
 }
 
+// --- the state file -------------------------------------------------------------
+//
+// Compact layout: marker, counters, label folders, overflow, domain_up,
+// account_domains, interned domain and status names, then per message its
+// key (16 raw bytes), times and counts as varints, label ids, seen bits and
+// action hashes (8 raw bytes each), then statuses seen past the bits. About
+// 50 bytes a message; the legacy layout (uid, label strings, action hashes
+// as varints) took about 90.
+
 void JetEmailState::Encode(BinaryWriter& out) const {
+  out.U64(kCompactLayout);
   EncodeMetricSet(counters_, out);
   EncodeLabelFolder(domains_, out);
   EncodeLabelFolder(statuses_, out);
@@ -171,23 +332,37 @@ void JetEmailState::Encode(BinaryWriter& out) const {
     out.Bool(up);
   }
   out.I64(account_domains_);
+  EncodeStrings(domain_names_.names, out);
+  EncodeStrings(status_names_.names, out);
+  out.Reserve(messages_.size() * 48 + action_ids_.size() * 8);
   out.U64(messages_.size());
-  for (const auto& [uid, msg] : messages_) {
-    out.Str(uid);
+  for (const Message& msg : messages_) {
+    out.Fixed64(msg.key[0]);
+    out.Fixed64(msg.key[1]);
     out.I64(msg.first_seen_ms);
-    out.I64(msg.arrival_ms);
-    out.I64(msg.delivery_count);
-    out.I64(msg.rejected_count);
-    out.Str(msg.domain);
-    out.Str(msg.status);
-    EncodeStrings(msg.statuses_seen, out);
-    out.U64(msg.action_ids.size());
-    for (std::uint64_t id : msg.action_ids) out.U64(id);
+    out.U64(msg.arrival_back_ms);
+    out.U64(msg.delivery_count);
+    out.U64(msg.rejected_count);
+    out.U64(msg.domain);
+    out.U64(msg.status);
+    out.U64(msg.statuses_seen);
     out.Bool(msg.spam_observed);
+    out.U64(msg.action_count);
+    for (size_t i = 0; i < msg.action_count; ++i) out.Fixed64(action_ids_[msg.actions_at + i]);
+  }
+  out.U64(seen_overflow_.size());
+  for (const auto& [key, status] : seen_overflow_) {
+    out.Fixed64(key[0]);
+    out.Fixed64(key[1]);
+    out.U64(status);
   }
 }
 
 bool JetEmailState::Decode(BinaryReader& in) {
+  BinaryReader peek = in;
+  std::uint64_t layout = 0;
+  const bool compact = peek.U64(&layout) && layout == kCompactLayout;
+  if (compact) in = peek;
   std::uint64_t n = 0;
   if (!DecodeMetricSet(in, &counters_) || !DecodeLabelFolder(in, &domains_) || !DecodeLabelFolder(in, &statuses_) ||
       !DecodeLabelFolder(in, &logtypes_) || !in.Count(&n)) {
@@ -206,26 +381,104 @@ bool JetEmailState::Decode(BinaryReader& in) {
     if (!in.Str(&domain) || !in.Bool(&up)) return false;
     domain_up_[domain] = up;
   }
-  if (!in.I64(&account_domains_) || !in.Count(&n)) return false;
+  if (!in.I64(&account_domains_)) return false;
+  if (!(compact ? DecodeMessages(in) : DecodeLegacyMessages(in))) return false;
+  domain_ensured_.assign(domain_names_.names.size(), false);  // EnsureDomain again on first use: idempotent
+  for (const std::string& status : status_names_.names) status_open_.push_back(IsOpenJetEmailStatus(status));
+  size_t capacity = 16;
+  while (messages_.size() * 5 >= capacity * 4) capacity *= 2;
+  RebuildIndex(capacity);
+  return in.ok();
+}
+
+bool JetEmailState::DecodeMessages(BinaryReader& in) {
+  std::vector<std::string> domains, statuses;
+  std::uint64_t n = 0;
+  if (!DecodeStrings(in, &domains) || !DecodeStrings(in, &statuses) || domains.size() >= kNoStatus || statuses.size() >= kNoStatus ||
+      !in.Count(&n)) {
+    return false;
+  }
+  for (const auto& d : domains) domain_names_.Id(d);
+  for (const auto& s : statuses) status_names_.Id(s);
+  if (domain_names_.names.size() != domains.size() || status_names_.names.size() != statuses.size()) return false;  // duplicates
   messages_.reserve(n);
   for (std::uint64_t i = 0; i < n; ++i) {
-    std::string uid;
-    Message msg;
-    std::uint64_t ids = 0;
-    if (!in.Str(&uid) || !in.I64(&msg.first_seen_ms) || !in.I64(&msg.arrival_ms) || !in.I64(&msg.delivery_count) ||
-        !in.I64(&msg.rejected_count) || !in.Str(&msg.domain) || !in.Str(&msg.status) || !DecodeStrings(in, &msg.statuses_seen) ||
-        !in.Count(&ids)) {
+    Message& msg = messages_.emplace_back();
+    std::uint64_t arrival_back = 0, delivery = 0, rejected = 0, domain = 0, status = 0, seen = 0, actions = 0;
+    bool spam = false;
+    if (!in.Fixed64(&msg.key[0]) || !in.Fixed64(&msg.key[1]) || !in.I64(&msg.first_seen_ms) || !in.U64(&arrival_back) ||
+        !in.U64(&delivery) || !in.U64(&rejected) || !in.U64(&domain) || !in.U64(&status) || !in.U64(&seen) || !in.Bool(&spam) ||
+        !in.Count(&actions)) {
       return false;
     }
-    msg.action_ids.resize(ids);
-    for (auto& id : msg.action_ids) {
-      if (!in.U64(&id)) return false;
+    if (arrival_back > std::numeric_limits<std::uint32_t>::max() || delivery > std::numeric_limits<std::uint32_t>::max() ||
+        rejected > std::numeric_limits<std::uint32_t>::max() || domain >= domains.size() ||
+        (status != kNoStatus && status >= statuses.size()) || seen >= (1u << kSeenBits) || actions > kMaxActions) {
+      return false;
     }
-    if (!in.Bool(&msg.spam_observed)) return false;
-    MoveGauge(msg.domain, "", msg.status);
-    messages_.emplace(std::move(uid), std::move(msg));
+    msg.arrival_back_ms = static_cast<std::uint32_t>(arrival_back);
+    msg.delivery_count = static_cast<std::uint32_t>(delivery);
+    msg.rejected_count = static_cast<std::uint32_t>(rejected);
+    msg.domain = domain & kNoStatus;
+    msg.status = status & kNoStatus;
+    msg.statuses_seen = seen & ((1u << kSeenBits) - 1);
+    msg.spam_observed = spam ? 1 : 0;
+    msg.action_count = actions & kMaxActions;
+    msg.actions_at = static_cast<std::uint32_t>(action_ids_.size());
+    for (std::uint64_t a = 0; a < actions; ++a) {
+      if (!in.Fixed64(&action_ids_.emplace_back())) return false;
+    }
+    MoveGauge(msg.domain, kNoStatus, msg.status);
   }
-  return in.ok();
+  if (!in.Count(&n)) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    Key key;
+    std::uint64_t status = 0;
+    if (!in.Fixed64(&key[0]) || !in.Fixed64(&key[1]) || !in.U64(&status) || status >= statuses.size()) return false;
+    seen_overflow_.insert({key, static_cast<std::uint32_t>(status)});
+  }
+  return true;
+}
+
+// The layout before the compact one: uid and label values as strings,
+// statuses seen as a list, action hashes as varints.
+bool JetEmailState::DecodeLegacyMessages(BinaryReader& in) {
+  std::uint64_t n = 0;
+  if (!in.Count(&n)) return false;
+  messages_.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string uid, domain, status;
+    std::vector<std::string> statuses_seen;
+    std::int64_t first_seen = 0, arrival = 0, delivery = 0, rejected = 0;
+    std::uint64_t ids = 0;
+    if (!in.Str(&uid) || !in.I64(&first_seen) || !in.I64(&arrival) || !in.I64(&delivery) || !in.I64(&rejected) || !in.Str(&domain) ||
+        !in.Str(&status) || !DecodeStrings(in, &statuses_seen) || !in.Count(&ids)) {
+      return false;
+    }
+    Message& msg = messages_.emplace_back();
+    msg.key = UidKey(uid);
+    msg.first_seen_ms = first_seen;
+    msg.arrival_back_ms = Saturate32(first_seen - arrival);
+    msg.delivery_count = Saturate32(delivery);
+    msg.rejected_count = Saturate32(rejected);
+    msg.domain = domain_names_.Id(domain) & kNoStatus;
+    msg.status = (status.empty() ? kNoStatus : status_names_.Id(status)) & kNoStatus;
+    msg.statuses_seen = 0;
+    for (const auto& seen : statuses_seen) MarkStatusSeen(msg, status_names_.Id(seen));
+    msg.actions_at = static_cast<std::uint32_t>(action_ids_.size());
+    msg.action_count = std::min<std::uint64_t>(ids, kMaxActions) & kMaxActions;
+    for (std::uint64_t a = 0; a < ids; ++a) {
+      std::uint64_t id = 0;
+      if (!in.U64(&id)) return false;
+      if (a < kMaxActions) action_ids_.push_back(id);
+    }
+    bool spam = false;
+    if (!in.Bool(&spam)) return false;
+    msg.spam_observed = spam ? 1 : 0;
+    if (domain_names_.names.size() >= kNoStatus || status_names_.names.size() >= kNoStatus) return false;
+    MoveGauge(msg.domain, kNoStatus, msg.status);
+  }
+  return true;
 }
 
 }  // namespace ele

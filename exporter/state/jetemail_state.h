@@ -9,9 +9,13 @@
 // evicted. Not thread-safe: owned by one account worker.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -58,29 +62,91 @@ class JetEmailState {
   bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
 
  private:
+  // A message's uid, as a 128-bit hash: 16 bytes instead of a 20-byte
+  // string in its own heap block. Two uids share a key with a probability
+  // of about n^2 / 2^129 (1e-27 for a million messages).
+  using Key = std::array<std::uint64_t, 2>;
+  static constexpr std::uint32_t kNoStatus = (1u << 17) - 1;  // before the first sighting
+  static constexpr std::uint32_t kMaxActions = (1u << 13) - 1;
+  static constexpr std::uint32_t kSeenBits = 16;
+
+  // 48 bytes a message (the std::unordered_map of strings and vectors it
+  // replaces took 372 bytes, measured by memory_bench). Labels are ids into
+  // the interned tables below (label_value_limit is at most 100,000, so 17
+  // bits hold them); counts saturate at 2^32 - 1, arrival is kept as a
+  // distance back from the first sighting (saturating at 49 days).
   struct Message {
+    Key key;
     std::int64_t first_seen_ms = 0;
-    std::int64_t arrival_ms = 0;          // earliest action date; first sighting without one
-    std::int64_t delivery_count = 0;
-    std::int64_t rejected_count = 0;
-    std::string domain;                   // folded label value
-    std::string status;                   // folded, lowercased
-    std::vector<std::string> statuses_seen;
-    std::vector<std::uint64_t> action_ids;  // hashes of counted action ids
-    bool spam_observed = false;
+    std::uint32_t arrival_back_ms = 0;  // first_seen_ms - arrival (earliest action date)
+    std::uint32_t delivery_count = 0;
+    std::uint32_t rejected_count = 0;
+    std::uint32_t actions_at = 0;       // its counted action id hashes: action_ids_[actions_at, + action_count)
+    std::uint64_t domain : 17;          // id in domain_names_
+    std::uint64_t status : 17;          // id in status_names_, kNoStatus before the first
+    std::uint64_t statuses_seen : kSeenBits;  // bit i: status id i counted; ids past 16 in seen_overflow_
+    std::uint64_t action_count : 13;    // more than kMaxActions rows are counted again on each read
+    std::uint64_t spam_observed : 1;
+    std::int64_t arrival_ms() const { return first_seen_ms - arrival_back_ms; }
   };
 
+  // Label values by id, for the label values of counters and gauges.
+  struct Interned {
+    std::vector<std::string> names;
+    std::unordered_map<std::string, std::uint32_t> ids;
+    std::uint32_t Id(const std::string& name);
+  };
+
+  // Series this state updates, found once per label set instead of building
+  // label vectors and searching the MetricSet's maps on every event (apply
+  // took 1.2 us an entry before, 0.3 us after). The pointers stay valid
+  // because counters_ only ever gains series; a copied state starts empty.
+  struct SeriesCache {
+    SeriesCache() = default;
+    SeriesCache(const SeriesCache&) {}
+    SeriesCache& operator=(const SeriesCache&) {
+      by_key.clear();
+      return *this;
+    }
+    SeriesCache(SeriesCache&&) = default;
+    SeriesCache& operator=(SeriesCache&&) = default;
+    std::unordered_map<std::uint64_t, metrics::Series*> by_key;  // (desc, domain, label id)
+  };
+
+  static Key UidKey(std::string_view uid);
+  Message& FindOrInsert(const Key& key, bool* is_new);
+  void RebuildIndex(size_t capacity);
+  // Drops messages for which `drop` is true, moving their gauges, and packs
+  // messages_, action_ids_ and the index again.
+  template <typename Drop>
+  void RemoveIf(Drop drop);
+  void AppendAction(Message& m, std::uint64_t id);
+  bool StatusSeen(const Message& m, std::uint32_t status) const;
+  void MarkStatusSeen(Message& m, std::uint32_t status);
+
   void ApplyEntry(const jetemail::Entry& entry, TimePoint now);
-  void CountStatus(Message& m, const std::string& status);
+  void CountStatus(Message& m, std::uint32_t status);
   void CountIncreases(Message& m, const jetemail::Entry& entry);
   void CountActions(Message& m, const jetemail::Entry& entry);
   const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
-  void MoveGauge(const std::string& domain, const std::string& from, const std::string& to);
+  std::uint32_t DomainId(const std::string& raw_domain);
+  metrics::Series& Cached(const metrics::Desc& desc, std::uint32_t domain, std::uint32_t label, const std::string& label_value);
+  void MoveGauge(std::uint32_t domain, std::uint32_t from, std::uint32_t to);
+  bool DecodeMessages(BinaryReader& in);
+  bool DecodeLegacyMessages(BinaryReader& in);
 
   JetEmailStateOptions options_;
-  std::unordered_map<std::string, Message> messages_;
+  std::vector<Message> messages_;         // dense, in no particular order
+  std::vector<std::uint32_t> index_;      // open addressing (linear probing) into messages_
+  std::vector<std::uint64_t> action_ids_; // runs of counted action id hashes, one per message
+  size_t garbage_actions_ = 0;            // entries of action_ids_ no message points to
+  std::set<std::pair<Key, std::uint32_t>> seen_overflow_;  // statuses seen with ids >= kSeenBits
+  Interned domain_names_, status_names_, logtype_names_;
+  std::vector<bool> status_open_;         // by status id: IsOpenJetEmailStatus
+  std::vector<bool> domain_ensured_;      // by domain id: EnsureDomain done
+  SeriesCache series_;
   metrics::MetricSet counters_;                       // counters and histograms
-  std::map<std::pair<std::string, std::string>, std::int64_t> current_;  // (domain, status) -> messages
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::int64_t> current_;  // (domain, status) -> messages
   std::map<std::string, bool> domain_up_;
   std::int64_t account_domains_ = -1;
   LabelFolder domains_, statuses_, logtypes_;
