@@ -76,32 +76,45 @@ class MailtrapState {
   bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
 
  private:
+  // Kept small: a busy account tracks a million of these. Label sets and
+  // statuses are interned; a message holds their indices.
+  static constexpr std::uint8_t kNoStatus = 0xFF;
+  static constexpr size_t kMaxStatuses = 64;  // one bit each in statuses_seen
   struct Message {
     std::int64_t sent_at_ms = 0;
     std::int64_t opens = 0;
     std::int64_t clicks = 0;
-    std::string status;
-    std::vector<std::string> statuses_seen;
-    metrics::LabelValues labels;  // account, domain, stream, category
+    std::uint64_t statuses_seen = 0;  // bit i: status_names_[i] counted
+    std::uint32_t label_set = 0;      // index into label_sets_: account, domain, stream, category
+    std::uint8_t status = kNoStatus;  // index into status_names_
     bool detail_queued = false;
     bool detail_fetched = false;
     bool delay_observed = false;
     std::vector<std::uint64_t> events_counted;  // EventKey of each counted event
   };
 
+  const metrics::LabelValues& Labels(const Message& msg) const { return label_sets_[msg.label_set]; }
+  const std::string& StatusName(std::uint8_t status) const;
+  std::uint32_t InternLabels(metrics::LabelValues labels);
+  std::uint8_t InternStatus(const std::string& folded);
+  std::uint8_t StatusOf(std::string_view raw);
   void ApplyMessage(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names, TimePoint now);
   void ConsiderDetail(Message& msg, const std::string& id, const std::string& status, bool changed, TimePoint now);
   void QueueDetail(Message& msg, const std::string& id, TimePoint now);
   void CountEvent(Message& msg, const mailtrap::Event& event);
   metrics::LabelValues LabelsFor(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
   const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
-  void CountStatus(Message& msg, const std::string& status);      // moves the gauge, counts once
-  void CountStatusSeen(Message& msg, const std::string& status);  // counts once, gauge untouched
+  void CountStatus(Message& msg, std::uint8_t status);      // moves the gauge, counts once
+  void CountStatusSeen(Message& msg, std::uint8_t status);  // counts once, gauge untouched
   void CountEngagement(Message& msg, const mailtrap::Message& seen);
   void MoveGauge(const metrics::LabelValues& labels, const std::string& from, const std::string& to);
 
   MailtrapStateOptions options_;
   std::unordered_map<std::string, Message> messages_;
+  std::vector<metrics::LabelValues> label_sets_;
+  std::map<metrics::LabelValues, std::uint32_t> label_set_index_;
+  std::vector<std::string> status_names_;  // at most kMaxStatuses
+  std::vector<std::pair<std::string, std::uint8_t>> raw_statuses_;  // as sent -> index; a cache
   metrics::MetricSet counters_;
   std::map<metrics::LabelValues, std::int64_t> current_;  // labels + status -> messages
   LabelFolder domains_, streams_, categories_, statuses_, bounce_categories_;

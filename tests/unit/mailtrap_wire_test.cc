@@ -512,3 +512,33 @@ TEST(MailtrapEventTypeNameTest, NamesMatchTheWire) {
 
 }  // namespace
 }  // namespace ele::mailtrap
+
+namespace ele::mailtrap {
+namespace {
+
+// The simdjson fast path must give exactly what the reference parser gives,
+// on well-formed pages (where it answers) and on everything it hands over.
+TEST(MailtrapFastPathTest, AgreesWithTheReferenceOnEveryFixtureAndVariation) {
+  std::vector<std::string> bodies;
+  for (const char* name : {"list_page.json", "list_nulls.json", "list_domain_id.json", "list_extra_fields.json",
+                           "list_last_page_empty.json", "list_missing_cursor.json", "list_wrong_types.json", "list_bad_sent_at.json"}) {
+    bodies.push_back(ReadFixture(name));
+  }
+  const std::string message = R"({"message_id":"m1","status":"Delivered","sent_at":"2025-06-01T00:00:00.123+02:00")";
+  for (const char* extra : {"", R"(,"sending_domain_id":5,"domain_id":6)", R"(,"sending_domain_id":null,"domain_id":6)",
+                            R"(,"category":null,"sending_stream":null,"opens_count":null)", R"(,"message_id":"dup")",
+                            R"(,"opens_count":18446744073709551615)", R"(,"clicks_count":3,"custom_variables":{"a":[1,{"b":null}]})"}) {
+    for (const char* cursor : {"null", R"("")", R"("m1")"}) {
+      bodies.push_back(std::string(R"({"messages":[)") + message + extra + R"(}],"total_count":1,"next_page_cursor":)" + cursor + "}");
+    }
+  }
+  bodies.push_back(R"({"messages":[],"total_count":3,"next_page_cursor":null,"total_count":4})");
+  bodies.push_back("\xEF\xBB\xBF" R"({"messages":[],"total_count":0,"next_page_cursor":null})");
+  bodies.push_back(R"({"messages":[],"total_count":0,"next_page_cursor":null)");
+  for (const std::string& body : bodies) {
+    EXPECT_EQ(ParseListPage(body), ParseListPageReference(body)) << body;
+  }
+}
+
+}  // namespace
+}  // namespace ele::mailtrap

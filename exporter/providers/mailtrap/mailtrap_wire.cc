@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "exporter/providers/fast_json.h"
+
 namespace ele::mailtrap {
 namespace {
 
@@ -662,10 +664,97 @@ std::expected<T, std::string> ParseWith(std::string_view body, Read read) {
   }
 }
 
+// Fast path of the list page (fast_json.h): nlohmann's DOM makes about
+// 170,000 messages a second out of a 1,000-message page; this reads the same
+// page several times faster, and hands anything unusual to ReadListPage.
+namespace fast {
+
+using fast_json::element;
+
+bool ReadMessage(element e, Message& out) {
+  fast_json::object obj;
+  if (e.get(obj)) return false;
+  enum { kId, kStatus, kSentAt, kStream, kCategory, kOpens, kClicks, kSendingDomainId, kDomainId };
+  fast_json::Seen seen;
+  std::optional<std::int64_t> domain_id;
+  for (auto field : obj) {
+    const std::string_view key = field.key;
+    const element value = field.value;
+    bool ok = true;
+    if (key == "message_id") {
+      ok = seen.First(kId) && fast_json::Id(value, out.message_id);
+    } else if (key == "status") {
+      ok = seen.First(kStatus) && fast_json::String(value, out.status);
+    } else if (key == "sent_at") {
+      std::string_view text;
+      ok = seen.First(kSentAt) && !value.get(text);
+      if (ok) {
+        const auto ms = ParseIso8601Ms(text);
+        ok = ms.has_value();
+        if (ok) out.sent_at_ms = *ms;
+      }
+    } else if (key == "sending_stream") {
+      ok = seen.First(kStream) && (value.is_null() || fast_json::String(value, out.sending_stream));
+    } else if (key == "category") {
+      ok = seen.First(kCategory);
+      if (ok && !value.is_null()) ok = fast_json::String(value, out.category.emplace());
+    } else if (key == "opens_count") {
+      ok = seen.First(kOpens) && (value.is_null() || fast_json::Count(value, out.opens_count));
+    } else if (key == "clicks_count") {
+      ok = seen.First(kClicks) && (value.is_null() || fast_json::Count(value, out.clicks_count));
+    } else if (key == "sending_domain_id") {
+      ok = seen.First(kSendingDomainId);
+      if (ok && !value.is_null()) ok = fast_json::Int(value, out.sending_domain.emplace());
+    } else if (key == "domain_id") {
+      ok = seen.First(kDomainId);
+      if (ok && !value.is_null()) ok = fast_json::Int(value, domain_id.emplace());
+    }
+    if (!ok) return false;
+  }
+  if (!out.sending_domain) out.sending_domain = domain_id;  // the SDKs' name wins
+  return seen.Has(1u << kId | 1u << kStatus | 1u << kSentAt);
+}
+
+std::optional<ListPage> ParseListPage(std::string_view body) {
+  element root;
+  fast_json::object obj;
+  if (!fast_json::ParseRoot(body, root) || root.get(obj)) return std::nullopt;
+  enum { kMessages, kTotalCount, kCursor };
+  fast_json::Seen seen;
+  ListPage page;
+  for (auto field : obj) {
+    const std::string_view key = field.key;
+    bool ok = true;
+    if (key == "messages") {
+      ok = seen.First(kMessages) && fast_json::ReadArray(field.value, ReadMessage, page.messages);
+    } else if (key == "total_count") {
+      ok = seen.First(kTotalCount) && fast_json::Int(field.value, page.total_count);
+    } else if (key == "next_page_cursor") {
+      ok = seen.First(kCursor);
+      if (ok && !field.value.is_null()) ok = fast_json::String(field.value, page.next_page_cursor.emplace());
+    }
+    if (!ok) return std::nullopt;
+  }
+  if (!seen.Has(1u << kMessages | 1u << kTotalCount | 1u << kCursor)) return std::nullopt;
+  if (page.next_page_cursor && page.next_page_cursor->empty()) page.next_page_cursor.reset();  // as ReadListPage
+  return page;
+}
+
+}  // namespace fast
+
 }  // namespace
 
-std::expected<ListPage, std::string> ParseListPage(std::string_view body) {
+std::expected<ListPage, std::string> ParseListPageReference(std::string_view body) {
   return ParseWith<ListPage>(body, ReadListPage);
+}
+
+std::expected<ListPage, std::string> ParseListPage(std::string_view body) {
+  try {
+    if (auto page = fast::ParseListPage(body)) return std::move(*page);
+  } catch (const std::exception&) {
+    // Allocation failure in the fast path: the reference path reports it.
+  }
+  return ParseListPageReference(body);
 }
 
 std::expected<MessageDetail, std::string> ParseMessageDetail(std::string_view body) {

@@ -24,12 +24,14 @@ struct Message {
   std::optional<std::int64_t> sending_domain;  // `sending_domain_id` or `domain_id`
   std::int64_t opens_count = 0;
   std::int64_t clicks_count = 0;
+  friend bool operator==(const Message&, const Message&) = default;
 };
 
 struct ListPage {
   std::vector<Message> messages;
   std::int64_t total_count = 0;
   std::optional<std::string> next_page_cursor;  // null: no more pages
+  friend bool operator==(const ListPage&, const ListPage&) = default;
 };
 
 enum class EventType {
@@ -55,6 +57,9 @@ struct SendingDomain {
 };
 
 std::expected<ListPage, std::string> ParseListPage(std::string_view body);
+// The same without the simdjson fast path: the reference the fast path must
+// agree with (tests and benchmarks compare them).
+std::expected<ListPage, std::string> ParseListPageReference(std::string_view body);
 std::expected<MessageDetail, std::string> ParseMessageDetail(std::string_view body);
 // Accepts `{"data": [...]}` and a bare array; the name is `domain_name` or `name`.
 std::expected<std::vector<SendingDomain>, std::string> ParseSendingDomains(std::string_view body);
