@@ -10,6 +10,8 @@ packages=(
   nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libcrypt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ca-certificates
+  # The fuzz targets (scripts/fuzz.sh): Debian's clang 16 and its libFuzzer runtime.
+  clang-16 libclang-rt-16-dev
 )
 # promtool and a real Prometheus server for the end-to-end tests; wrk for
 # the /metrics latency benchmark (scripts/bench.sh).

@@ -17,5 +17,8 @@ run_suite() {  # name, extra cmake flags...
 }
 
 run_suite release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Every libFuzzer target for a short fixed number of inputs under ASan+UBSan
+# (scripts/fuzz.sh without an argument runs them for longer).
+bash scripts/fuzz.sh 20000
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite sanitize -DCMAKE_BUILD_TYPE=Debug -DELE_SANITIZE=ON -DELE_BUILD_BENCHMARKS=OFF

@@ -1,0 +1,42 @@
+// libFuzzer target: the state file reader. The container first (header,
+// length, CRC), then each account blob as both collectors restore it, and
+// the raw input as a blob too (the CRC would keep most mutations out).
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "exporter/config/config.h"
+#include "exporter/providers/jetemail/jetemail_collector.h"
+#include "exporter/providers/mailtrap/mailtrap_collector.h"
+#include "exporter/state/state_file.h"
+
+namespace {
+
+void Restore(std::string_view blob) {
+  ele::CollectionConfig collection;
+  collection.max_tracked_messages = 1000;
+  ele::JetEmailAccount jet;
+  jet.name = "main";
+  ele::JetEmailCollector jet_collector(jet, collection);
+  if (jet_collector.RestoreState(blob)) (void)jet_collector.EncodeState();
+  ele::MailtrapAccount mt;
+  mt.name = "prod";
+  mt.account_id = 1;
+  ele::MailtrapCollector mt_collector(mt, collection);
+  if (mt_collector.RestoreState(blob)) (void)mt_collector.EncodeState();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  std::map<std::string, std::string> blobs;
+  std::string error;
+  if (ele::StateFile::Decode(bytes, &blobs, &error)) {
+    for (const auto& [key, blob] : blobs) Restore(blob);
+  }
+  Restore(bytes);
+  return 0;
+}
