@@ -125,7 +125,7 @@ class Loader {
   MailtrapAccount Mailtrap(const YAML::Node& node, const std::string& path) {
     r_.ExpectMap(node, path);
     r_.CheckKeys(node, path, {"name", "account_id", "api_token_env", "api_token_file", "base_url", "email_logs_path",
-                              "requests_per_minute", "categories", "events", "detail_requests_per_minute"});
+                              "requests_per_minute", "categories", "events", "detail_requests_per_minute", "refresh_interval"});
     MailtrapAccount a;
     a.name = Name(node, path);
     if (!node["account_id"]) r_.Fail(node, JoinKey(path, "account_id"), "missing (the numeric id in your Mailtrap URL)");
@@ -142,6 +142,9 @@ class Loader {
     if (node["detail_requests_per_minute"]) {
       a.detail_requests_per_minute = static_cast<int>(IntIn(node["detail_requests_per_minute"], JoinKey(path, "detail_requests_per_minute"), 1,
                                                             kMailtrapMaxDetailPerMinute, " (Mailtrap allows 1000 a minute per account)"));
+    }
+    if (node["refresh_interval"]) {
+      a.refresh_interval = DurationIn(node["refresh_interval"], JoinKey(path, "refresh_interval"), Duration{0}, std::chrono::hours(24));
     }
     return a;
   }

@@ -48,6 +48,9 @@ struct MailtrapAccount {
   std::vector<std::string> categories;
   EventsMode events = EventsMode::kFailures;
   int detail_requests_per_minute = 300;
+  // A rolling-refresh pass (late opens, clicks, opt-outs) starts at most this
+  // often; between passes an idle account costs one list call a cycle.
+  Duration refresh_interval = std::chrono::minutes(10);
   friend bool operator==(const MailtrapAccount&, const MailtrapAccount&) = default;
 };
 

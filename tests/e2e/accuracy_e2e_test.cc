@@ -159,7 +159,7 @@ TEST(AccuracyE2ETest, MailtrapCountersEqualTheGroundTruthWithinSixtyCallsAMinute
   auto exporter = Launch(dir,
                          "collection:\n  interval: 3s\n  lookback: 1h\n  overlap: 5s\n  request_timeout: 5s\n"
                          "mailtrap:\n  - name: prod\n    account_id: 123456\n    api_token_env: ACC_MT_TOKEN\n    base_url: " + api.base_url() +
-                             "\n    requests_per_minute: 60\n    categories: [welcome, password_reset]\n    events: off\n",
+                             "\n    requests_per_minute: 60\n    refresh_interval: 15s\n    categories: [welcome, password_reset]\n    events: off\n",
                          {{"ACC_MT_TOKEN", "acc-mt-token"}});
   ASSERT_TRUE(exporter);
   fake::TruthOptions options;
@@ -208,7 +208,7 @@ TEST_P(MailtrapEventsAccuracyTest, EventCountersEqualTheGroundTruthWithinBothBud
   auto exporter = Launch(dir,
                          "collection:\n  interval: 3s\n  lookback: 1h\n  overlap: 5s\n  request_timeout: 5s\n"
                          "mailtrap:\n  - name: prod\n    account_id: 123456\n    api_token_env: ACC_MT_TOKEN\n    base_url: " + api.base_url() +
-                             "\n    requests_per_minute: 60\n    events: " + mode + "\n    detail_requests_per_minute: 1000\n",
+                             "\n    requests_per_minute: 60\n    refresh_interval: 15s\n    events: " + mode + "\n    detail_requests_per_minute: 1000\n",
                          {{"ACC_MT_TOKEN", "acc-mt-token"}});
   ASSERT_TRUE(exporter);
   fake::TruthOptions options;

@@ -249,6 +249,27 @@ TEST_F(MailtrapCollectorTest, FailedMessagesAreFetchedThroughTheDetailBudgetAndG
   EXPECT_EQ(self.Value(m::kApiRequestsTotal, {"mailtrap", "prod", "404"}), 1);
 }
 
+TEST_F(MailtrapCollectorTest, RefreshPassesArePacedByTheRefreshInterval) {
+  MiniMailtrap api;
+  api.page_size = 50;
+  for (int i = 0; i < 30; ++i) api.rows.push_back({"id" + std::to_string(i), "delivered", ToUnixMillis(kStart - std::chrono::minutes(30 + i)), 1, 0});
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(30);
+  account.refresh_interval = 10min;
+  MailtrapCollector collector(account, collection);
+  for (int cycle = 0; cycle < 31; ++cycle) {
+    ASSERT_TRUE(Cycle(collector, http, budget).success);
+    clock.Advance(60s);
+  }
+  // A pass starts with the opened-messages read, without a cursor.
+  const auto passes = std::count_if(http.requests.begin(), http.requests.end(), [](const HttpRequest& r) {
+    const auto q = Query(r.url);
+    return One(q, "filters[opens_count][operator]") == "greater_than" && !q.contains("search_after");
+  });
+  EXPECT_EQ(passes, 3) << "minutes 10, 20 and 30; the first read covered the lookback";
+  EXPECT_LE(static_cast<double>(http.requests.size()) / 31, 2.0) << "an idle account costs about one call a cycle";
+}
+
 TEST_F(MailtrapCollectorTest, UnresolvableDomainsLabelById) {
   MiniMailtrap api;
   api.domains_fail = true;

@@ -176,9 +176,14 @@ bool MailtrapCollector::ReadStragglers(CycleContext& ctx, TimePoint now, std::in
 
 bool MailtrapCollector::ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used,
                                      std::string* error) {
-  if (refresh_reads_.empty() && !StartRefreshPass(now, covered_from)) {
-    refresh_current_as_of_ = now;  // the new-message read alone covers the lookback
-    return true;
+  if (refresh_reads_.empty()) {
+    // Paced: a pass costs at least one call per filter, which an idle
+    // account would otherwise pay every cycle.
+    if (refresh_current_as_of_ && now - refresh_pass_started_ < account_.refresh_interval) return true;
+    if (!StartRefreshPass(now, covered_from)) {
+      refresh_current_as_of_ = refresh_pass_started_ = now;  // the new-message read alone covers the lookback
+      return true;
+    }
   }
   while (!refresh_reads_.empty() && *used < allowance) {
     int pages = 0;
@@ -202,7 +207,7 @@ void MailtrapCollector::WarnIfBehind(TimePoint now) {
   };
   const Part parts[] = {
       {"enqueued", stragglers_current_as_of_, std::max<Duration>(10 * collection_.interval, std::chrono::minutes(5))},
-      {"refresh", refresh_current_as_of_, collection_.lookback / 4},
+      {"refresh", refresh_current_as_of_, account_.refresh_interval + collection_.lookback / 4},
       {"events", details_current_as_of_, std::max<Duration>(10 * collection_.interval, std::chrono::minutes(5))},
   };
   if (now - last_behind_warning_ < std::chrono::minutes(10)) return;
