@@ -1,9 +1,9 @@
 // The dashboards and alert rules against a real Prometheus: the fake APIs,
 // the exporter binary and Debian's `prometheus` scraping it every second with
 // alerts/ loaded. Every expression of every dashboard panel (and every
-// template variable query) and every alert rule must return data, every rule
-// must evaluate healthily, and a scripted burst of Mailtrap delivery failures
-// must make MailtrapDeliveryFailureRatioHigh pending.
+// template variable query) and every alert rule must return data (a number,
+// not only NaN), every rule must evaluate healthily, and a scripted burst of
+// Mailtrap delivery failures must make MailtrapDeliveryFailureRatioHigh pending.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -334,7 +334,8 @@ std::vector<AlertRule> AlertRules(const std::string& file) {
   return out;
 }
 
-// Result of an instant query: "" and *series set when it succeeded.
+// Runs an instant query: "" and *series set to the number of series with a
+// numeric value when it succeeded, else what went wrong.
 std::string InstantQuery(const PrometheusProcess& prometheus, const std::string& expr, size_t* series) {
   const HttpResult r = HttpGet(prometheus.url("/api/v1/query?query=" + PercentEncode(expr)));
   Json body = Json::parse(r.body, nullptr, false);
@@ -343,7 +344,20 @@ std::string InstantQuery(const PrometheusProcess& prometheus, const std::string&
   }
   const Json& data = body["data"];
   const std::string type = data.value("resultType", "");
-  *series = type == "scalar" || type == "string" ? 1 : data["result"].size();
+  // Counts samples that are numbers: a NaN (a ratio of zero rates, a
+  // quantile of no observations) shows as "no data" in a panel.
+  auto is_number = [](const Json& sample) {
+    const std::string v = sample.is_array() && sample.size() == 2 ? sample[1].get<std::string>() : "NaN";
+    return v != "NaN" && v != "+Inf" && v != "-Inf";
+  };
+  *series = 0;
+  if (type == "scalar") {
+    *series = is_number(data["result"]) ? 1 : 0;
+  } else if (type == "vector") {
+    for (const Json& item : data["result"]) *series += is_number(item["value"]) ? 1 : 0;
+  } else {
+    *series = data["result"].size();
+  }
   return "";
 }
 
@@ -468,7 +482,7 @@ TEST(PrometheusE2ETest, EveryDashboardAndAlertExpressionReturnsDataAndAFailureBu
       if (!error.empty()) {
         problems.push_back(q.where + ": query failed: " + error + "\n    " + q.expr);
       } else if (n == 0) {
-        problems.push_back(q.where + ": no data\n    " + q.expr);
+        problems.push_back(q.where + ": no data (or only NaN)\n    " + q.expr);
       }
     }
     // Whole rule expressions evaluate (the firing ones may return nothing).
