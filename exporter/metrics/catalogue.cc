@@ -52,6 +52,8 @@ const Desc kStateFileLastSave{31, "email_logs_exporter_state_file_last_save_time
 
 const Desc kPartLag{32, "email_logs_exporter_part_lag_seconds", "Now minus the time up to which each part of the account's reads (new, enqueued, refresh, open) is current.", Kind::kGauge, {"provider", "account", "part"}, {}};
 
+const Desc kLimitEvictionsTotal{33, "email_logs_exporter_limit_evicted_messages_total", "Messages dropped from state before the end of the lookback because collection.max_tracked_messages was reached; their later changes are not counted.", Kind::kCounter, {"provider", "account"}, {}};
+
 #undef ELE_POLLED
 
 const std::vector<const Desc*>& All() {
@@ -62,7 +64,7 @@ const std::vector<const Desc*>& All() {
       &kMtClickedMessagesTotal, &kMtEventsTotal, &kMtBouncesTotal, &kMtDeliveryDelay,
       &kUp, &kCollectionDuration, &kLastSuccess, &kLag, &kApiRequestsTotal, &kApiRequestDuration,
       &kParseErrorsTotal, &kTrackedMessages, &kLabelOverflowTotal, &kConfigReloadSuccessful,
-      &kConfigLastReloadSuccessTimestamp, &kBuildInfo, &kStateFileErrorsTotal, &kStateFileLastSave, &kPartLag,
+      &kConfigLastReloadSuccessTimestamp, &kBuildInfo, &kStateFileErrorsTotal, &kStateFileLastSave, &kPartLag, &kLimitEvictionsTotal,
   };
   return all;
 }

@@ -30,6 +30,6 @@ extern const Desc kMtMessagesTotal, kMtMessages, kMtOpensTotal, kMtClicksTotal, 
 // The exporter itself
 extern const Desc kUp, kCollectionDuration, kLastSuccess, kLag, kApiRequestsTotal, kApiRequestDuration,
     kParseErrorsTotal, kTrackedMessages, kLabelOverflowTotal, kConfigReloadSuccessful,
-    kConfigLastReloadSuccessTimestamp, kBuildInfo, kStateFileErrorsTotal, kStateFileLastSave, kPartLag;
+    kConfigLastReloadSuccessTimestamp, kBuildInfo, kStateFileErrorsTotal, kStateFileLastSave, kPartLag, kLimitEvictionsTotal;
 
 }  // namespace ele::metrics

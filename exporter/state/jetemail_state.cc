@@ -275,16 +275,25 @@ std::optional<std::int64_t> JetEmailState::OldestOpenArrivalMs() const {
   return oldest;
 }
 
+// Once, then at most every ten minutes while the limit keeps being hit.
+void JetEmailState::WarnLimitReached(TimePoint now) {
+  if (last_limit_warning_ && now - *last_limit_warning_ < std::chrono::minutes(10)) return;
+  last_limit_warning_ = now;
+  LogWarn("more messages than collection.max_tracked_messages; the oldest are dropped and their later changes no longer counted",
+          {{"provider", "jetemail"}, {"account", options_.account}, {"tracked", static_cast<unsigned long>(messages_.size())},
+           {"max_tracked_messages", static_cast<long long>(options_.max_tracked_messages)}});
+}
+
 void JetEmailState::Evict(TimePoint now) {
   const std::int64_t cutoff = ToUnixMillis(now) - options_.retention.count();
   RemoveIf([&](const Message& msg) { return msg.first_seen_ms < cutoff; });
   if (static_cast<std::int64_t>(messages_.size()) > options_.max_tracked_messages) {
-    LogWarn("more messages than collection.max_tracked_messages; later changes of the oldest are no longer counted",
-            {{"provider", "jetemail"}, {"account", options_.account}, {"tracked", static_cast<unsigned long>(messages_.size())}});
+    WarnLimitReached(now);
     std::vector<std::pair<std::int64_t, size_t>> by_age;
     by_age.reserve(messages_.size());
     for (size_t i = 0; i < messages_.size(); ++i) by_age.emplace_back(messages_[i].first_seen_ms, i);
     const size_t excess = messages_.size() - static_cast<size_t>(options_.max_tracked_messages);
+    limit_evictions_ += excess;
     std::nth_element(by_age.begin(), by_age.begin() + static_cast<long>(excess), by_age.end());
     std::vector<bool> drop(messages_.size(), false);
     for (size_t i = 0; i < excess; ++i) drop[by_age[i].second] = true;
@@ -304,6 +313,7 @@ void JetEmailState::ExportMetrics(m::MetricSet& out) const {
   for (const auto& [domain, up] : domain_up_) out.Set(m::kJetDomainUp, {options_.account, domain}, up ? 1 : 0);
   if (account_domains_ >= 0) out.Set(m::kJetAccountDomains, {options_.account}, static_cast<double>(account_domains_));
   for (const auto& [label, n] : overflow_) out.Inc(m::kLabelOverflowTotal, {"jetemail", options_.account, label}, static_cast<double>(n));
+  out.Inc(m::kLimitEvictionsTotal, {"jetemail", options_.account}, static_cast<double>(limit_evictions_));
 }
 
 // --- the state file -------------------------------------------------------------

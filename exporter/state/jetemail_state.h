@@ -62,6 +62,7 @@ class JetEmailState {
   bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
 
  private:
+  void WarnLimitReached(TimePoint now);
   // A message's uid, as a 128-bit hash: 16 bytes instead of a 20-byte
   // string in its own heap block. Two uids share a key with a probability
   // of about n^2 / 2^129 (1e-27 for a million messages).
@@ -151,6 +152,8 @@ class JetEmailState {
   std::int64_t account_domains_ = -1;
   LabelFolder domains_, statuses_, logtypes_;
   std::map<std::string, std::uint64_t> overflow_;     // label -> values folded
+  std::uint64_t limit_evictions_ = 0;  // since start; not in the state file
+  std::optional<TimePoint> last_limit_warning_;
   std::uint64_t changes_ = 0;
 };
 

@@ -268,6 +268,15 @@ std::optional<std::int64_t> MailtrapState::OldestEnqueuedSentAtMs() const {
   return oldest;
 }
 
+// Once, then at most every ten minutes while the limit keeps being hit.
+void MailtrapState::WarnLimitReached(TimePoint now) {
+  if (last_limit_warning_ && now - *last_limit_warning_ < std::chrono::minutes(10)) return;
+  last_limit_warning_ = now;
+  LogWarn("more messages than collection.max_tracked_messages; the oldest are dropped and their later changes no longer counted",
+          {{"provider", "mailtrap"}, {"account", options_.account}, {"tracked", static_cast<unsigned long>(messages_.size())},
+           {"max_tracked_messages", static_cast<long long>(options_.max_tracked_messages)}});
+}
+
 void MailtrapState::Evict(TimePoint now) {
   const std::int64_t cutoff = ToUnixMillis(now) - options_.retention.count();
   std::erase_if(messages_, [&](auto& item) {
@@ -277,11 +286,11 @@ void MailtrapState::Evict(TimePoint now) {
   });
   std::erase_if(detail_queue_, [&](const PendingDetail& d) { return !messages_.contains(d.message_id); });
   if (static_cast<std::int64_t>(messages_.size()) <= options_.max_tracked_messages) return;
-  LogWarn("more messages than collection.max_tracked_messages; later changes of the oldest are no longer counted",
-          {{"provider", "mailtrap"}, {"account", options_.account}, {"tracked", static_cast<unsigned long>(messages_.size())}});
+  WarnLimitReached(now);
   std::vector<std::pair<std::int64_t, std::string>> by_age;
   for (const auto& [id, msg] : messages_) by_age.emplace_back(msg.sent_at_ms, id);
   const size_t excess = messages_.size() - static_cast<size_t>(options_.max_tracked_messages);
+  limit_evictions_ += excess;
   std::nth_element(by_age.begin(), by_age.begin() + static_cast<long>(excess), by_age.end());
   for (size_t i = 0; i < excess; ++i) {
     auto it = messages_.find(by_age[i].second);
@@ -295,6 +304,7 @@ void MailtrapState::ExportMetrics(m::MetricSet& out) const {
   counters_.CopyInto(out);
   for (const auto& [labels, count] : current_) out.Set(m::kMtMessages, labels, static_cast<double>(count));
   for (const auto& [label, n] : overflow_) out.Inc(m::kLabelOverflowTotal, {"mailtrap", options_.account, label}, static_cast<double>(n));
+  out.Inc(m::kLimitEvictionsTotal, {"mailtrap", options_.account}, static_cast<double>(limit_evictions_));
 }
 
 void MailtrapState::Encode(BinaryWriter& out) const {

@@ -76,6 +76,7 @@ class MailtrapState {
   bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
 
  private:
+  void WarnLimitReached(TimePoint now);
   // Kept small: a busy account tracks a million of these. Label sets and
   // statuses are interned; a message holds their indices.
   static constexpr std::uint8_t kNoStatus = 0xFF;
@@ -121,6 +122,8 @@ class MailtrapState {
   std::deque<PendingDetail> detail_queue_;
   std::set<std::string> unknown_event_types_;  // logged once each
   std::map<std::string, std::uint64_t> overflow_;
+  std::uint64_t limit_evictions_ = 0;  // since start; not in the state file
+  std::optional<TimePoint> last_limit_warning_;
   std::uint64_t changes_ = 0;
 };
 

@@ -111,6 +111,20 @@ TEST_F(MailtrapStateTest, EvictsBySentAtAfterRetention) {
   EXPECT_EQ(Export().Value(m::kMtMessagesTotal, With("enqueued")), 1);
 }
 
+TEST_F(MailtrapStateTest, MaxTrackedMessagesDropsTheOldestAndCountsThem) {
+  MailtrapState small{MailtrapStateOptions{"prod", 24h, 200, 2, {"welcome"}}};
+  mailtrap::Message oldest = Msg("old", "delivered");
+  oldest.sent_at_ms -= 60'000;
+  small.ApplyPage({oldest, Msg("a", "delivered"), Msg("b", "delivered")}, names, kStart);
+  small.Evict(kStart);
+  EXPECT_EQ(small.tracked(), 2u);
+  m::MetricSet out;
+  small.ExportMetrics(out);
+  EXPECT_EQ(out.Value(m::kLimitEvictionsTotal, {"mailtrap", "prod"}), 1);
+  EXPECT_EQ(out.Value(m::kMtMessages, With("delivered")), 2) << "the gauge follows what is tracked";
+  EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("delivered")), 3) << "what was counted stays counted";
+}
+
 // --- message details (events) ---
 
 mailtrap::Event Ev(mailtrap::EventType type, std::int64_t after_sent_s, std::optional<std::string> bounce_category = std::nullopt) {
