@@ -12,7 +12,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <simdjson.h>
+
+#include "exporter/providers/fast_json.h"
 
 namespace ele::jetemail {
 namespace {
@@ -453,54 +454,16 @@ Status ReadPage(const Json& doc, Page& out) {
 
 namespace fast {
 
-using simdjson::dom::element;
-using simdjson::dom::object;
-
-bool Int(element e, std::int64_t& out) {
-  if (e.is_int64()) {
-    out = e.get_int64().value_unsafe();
-    return true;
-  }
-  if (!e.is_uint64()) return false;
-  const std::uint64_t u = e.get_uint64().value_unsafe();
-  if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
-  out = static_cast<std::int64_t>(u);
-  return true;
-}
-
-bool Count(element e, std::int64_t& out) { return Int(e, out) && out >= 0; }
-
-bool OptionalInt(element e, std::int64_t& out) { return e.is_null() || Int(e, out); }
-
-bool Number(element e, double& out) {
-  if (!e.is_number()) return false;
-  out = e.get_double().value_unsafe();  // integers convert, as nlohmann's get<double>
-  return true;
-}
-
-bool String(element e, std::string& out) {
-  if (!e.is_string()) return false;
-  out = e.get_string().value_unsafe();
-  return true;
-}
-
-bool Id(element e, std::string& out) { return String(e, out) && !out.empty(); }
-
-// One bit per member a record reads: a second sighting of one (nlohmann
-// keeps the last, simdjson both) hands the page to the reference parser.
-class Seen {
- public:
-  bool First(int bit) {
-    const std::uint32_t mask = 1u << bit;
-    if (bits_ & mask) return false;
-    bits_ |= mask;
-    return true;
-  }
-  bool Has(std::uint32_t mask) const { return (bits_ & mask) == mask; }
-
- private:
-  std::uint32_t bits_ = 0;
-};
+using fast_json::element;
+using fast_json::object;
+using fast_json::Count;
+using fast_json::Id;
+using fast_json::Int;
+using fast_json::Number;
+using fast_json::OptionalInt;
+using fast_json::ReadArray;
+using fast_json::Seen;
+using fast_json::String;
 
 bool ReadAction(element e, Action& out) {
   object obj;
@@ -600,18 +563,6 @@ bool ReadDomainQueried(element e, DomainQueried& out) {
   return seen.Has(1u << kDomain | 1u << kStatus);
 }
 
-template <typename T, typename ReadOne>
-bool ReadArray(element e, ReadOne read_one, std::vector<T>& out) {
-  simdjson::dom::array array;
-  if (e.get(array)) return false;
-  out.resize(array.size());
-  std::size_t i = 0;
-  for (element item : array) {
-    if (!read_one(item, out[i++])) return false;
-  }
-  return true;
-}
-
 std::optional<Page> ReadPage(element root) {
   object obj;
   if (root.get(obj)) return std::nullopt;
@@ -642,12 +593,10 @@ std::optional<Page> ReadPage(element root) {
 }
 
 // The page when it is exactly as documented; std::nullopt hands it to the
-// reference parser. One parser per thread: its buffers, sized by the largest
-// page so far, are reused rather than allocated for every page.
+// reference parser.
 std::optional<Page> ParsePage(std::string_view body) {
-  thread_local simdjson::dom::parser parser;
   element root;
-  if (parser.parse(body.data(), body.size()).get(root)) return std::nullopt;
+  if (!fast_json::ParseRoot(body, root)) return std::nullopt;
   return ReadPage(root);
 }
 
