@@ -275,20 +275,11 @@ std::optional<std::int64_t> JetEmailState::OldestOpenArrivalMs() const {
   return oldest;
 }
 
-// Once, then at most every ten minutes while the limit keeps being hit.
-void JetEmailState::WarnLimitReached(TimePoint now) {
-  if (last_limit_warning_ && now - *last_limit_warning_ < std::chrono::minutes(10)) return;
-  last_limit_warning_ = now;
-  LogWarn("more messages than collection.max_tracked_messages; the oldest are dropped and their later changes no longer counted",
-          {{"provider", "jetemail"}, {"account", options_.account}, {"tracked", static_cast<unsigned long>(messages_.size())},
-           {"max_tracked_messages", static_cast<long long>(options_.max_tracked_messages)}});
-}
-
 void JetEmailState::Evict(TimePoint now) {
   const std::int64_t cutoff = ToUnixMillis(now) - options_.retention.count();
   RemoveIf([&](const Message& msg) { return msg.first_seen_ms < cutoff; });
   if (static_cast<std::int64_t>(messages_.size()) > options_.max_tracked_messages) {
-    WarnLimitReached(now);
+    limit_warning_.MaybeWarn(now, "jetemail", options_.account, messages_.size(), options_.max_tracked_messages);
     std::vector<std::pair<std::int64_t, size_t>> by_age;
     by_age.reserve(messages_.size());
     for (size_t i = 0; i < messages_.size(); ++i) by_age.emplace_back(messages_[i].first_seen_ms, i);

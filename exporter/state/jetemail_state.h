@@ -24,6 +24,7 @@
 #include "exporter/providers/jetemail/jetemail_wire.h"
 #include "exporter/state/binary_codec.h"
 #include "exporter/state/label_folder.h"
+#include "exporter/state/tracking_limit.h"
 
 namespace ele {
 
@@ -62,7 +63,6 @@ class JetEmailState {
   bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
 
  private:
-  void WarnLimitReached(TimePoint now);
   // A message's uid, as a 128-bit hash: 16 bytes instead of a 20-byte
   // string in its own heap block. Two uids share a key with a probability
   // of about n^2 / 2^129 (1e-27 for a million messages).
@@ -153,7 +153,7 @@ class JetEmailState {
   LabelFolder domains_, statuses_, logtypes_;
   std::map<std::string, std::uint64_t> overflow_;     // label -> values folded
   std::uint64_t limit_evictions_ = 0;  // since start; not in the state file
-  std::optional<TimePoint> last_limit_warning_;
+  TrackingLimitWarning limit_warning_;
   std::uint64_t changes_ = 0;
 };
 

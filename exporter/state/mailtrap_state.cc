@@ -268,15 +268,6 @@ std::optional<std::int64_t> MailtrapState::OldestEnqueuedSentAtMs() const {
   return oldest;
 }
 
-// Once, then at most every ten minutes while the limit keeps being hit.
-void MailtrapState::WarnLimitReached(TimePoint now) {
-  if (last_limit_warning_ && now - *last_limit_warning_ < std::chrono::minutes(10)) return;
-  last_limit_warning_ = now;
-  LogWarn("more messages than collection.max_tracked_messages; the oldest are dropped and their later changes no longer counted",
-          {{"provider", "mailtrap"}, {"account", options_.account}, {"tracked", static_cast<unsigned long>(messages_.size())},
-           {"max_tracked_messages", static_cast<long long>(options_.max_tracked_messages)}});
-}
-
 void MailtrapState::Evict(TimePoint now) {
   const std::int64_t cutoff = ToUnixMillis(now) - options_.retention.count();
   std::erase_if(messages_, [&](auto& item) {
@@ -286,7 +277,7 @@ void MailtrapState::Evict(TimePoint now) {
   });
   std::erase_if(detail_queue_, [&](const PendingDetail& d) { return !messages_.contains(d.message_id); });
   if (static_cast<std::int64_t>(messages_.size()) <= options_.max_tracked_messages) return;
-  WarnLimitReached(now);
+  limit_warning_.MaybeWarn(now, "mailtrap", options_.account, messages_.size(), options_.max_tracked_messages);
   std::vector<std::pair<std::int64_t, std::string>> by_age;
   for (const auto& [id, msg] : messages_) by_age.emplace_back(msg.sent_at_ms, id);
   const size_t excess = messages_.size() - static_cast<size_t>(options_.max_tracked_messages);

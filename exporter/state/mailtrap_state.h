@@ -24,6 +24,7 @@
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 #include "exporter/state/binary_codec.h"
 #include "exporter/state/label_folder.h"
+#include "exporter/state/tracking_limit.h"
 
 namespace ele {
 
@@ -76,7 +77,6 @@ class MailtrapState {
   bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
 
  private:
-  void WarnLimitReached(TimePoint now);
   // Kept small: a busy account tracks a million of these. Label sets and
   // statuses are interned; a message holds their indices.
   static constexpr std::uint8_t kNoStatus = 0xFF;
@@ -123,7 +123,7 @@ class MailtrapState {
   std::set<std::string> unknown_event_types_;  // logged once each
   std::map<std::string, std::uint64_t> overflow_;
   std::uint64_t limit_evictions_ = 0;  // since start; not in the state file
-  std::optional<TimePoint> last_limit_warning_;
+  TrackingLimitWarning limit_warning_;
   std::uint64_t changes_ = 0;
 };
 

@@ -4,6 +4,11 @@
 // than half-loaded.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "exporter/collect/clock.h"
 #include "exporter/metrics/metric_set.h"
 #include "exporter/state/binary_codec.h"
 #include "exporter/state/label_folder.h"
@@ -18,5 +23,28 @@ bool DecodeLabelFolder(BinaryReader& in, LabelFolder* folder);
 
 void EncodeStrings(const std::vector<std::string>& values, BinaryWriter& out);
 bool DecodeStrings(BinaryReader& in, std::vector<std::string>* values);
+
+// A collector's blob in the state file: its format tag (bumped when the
+// layout changes, so an old blob is refused rather than misread), its
+// watermark (0 = none), then its per-message state.
+template <typename State>
+std::string EncodeCollectorBlob(std::string_view tag, const std::optional<TimePoint>& watermark, const State& state) {
+  BinaryWriter out;
+  out.Str(tag);
+  out.I64(watermark ? ToUnixMillis(*watermark) : 0);
+  state.Encode(out);
+  return std::move(out.data());
+}
+
+// Into a fresh state; false when the tag differs or anything is malformed.
+template <typename State>
+bool DecodeCollectorBlob(std::string_view blob, std::string_view tag, std::optional<TimePoint>& watermark, State& state) {
+  BinaryReader in(blob);
+  std::string found;
+  std::int64_t watermark_ms = 0;
+  if (!in.Str(&found) || found != tag || !in.I64(&watermark_ms) || !state.Decode(in) || !in.at_end()) return false;
+  if (watermark_ms != 0) watermark = FromUnixMillis(watermark_ms);
+  return true;
+}
 
 }  // namespace ele

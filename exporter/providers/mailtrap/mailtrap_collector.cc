@@ -4,6 +4,7 @@
 
 #include "exporter/log/logger.h"
 #include "exporter/metrics/catalogue.h"
+#include "exporter/state/state_codec.h"
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 
 namespace ele {
@@ -297,23 +298,9 @@ std::vector<PartWatermark> MailtrapCollector::part_watermarks() const {
   return parts;
 }
 
-// Blob layout: format tag, watermark (0 = none), then the state.
-std::string MailtrapCollector::EncodeState() const {
-  BinaryWriter out;
-  out.Str(kStateTag);
-  out.I64(watermark_ ? ToUnixMillis(*watermark_) : 0);
-  state_.Encode(out);
-  return std::move(out.data());
-}
+std::string MailtrapCollector::EncodeState() const { return EncodeCollectorBlob(kStateTag, watermark_, state_); }
 
-bool MailtrapCollector::RestoreState(std::string_view blob) {
-  BinaryReader in(blob);
-  std::string tag;
-  std::int64_t watermark_ms = 0;
-  if (!in.Str(&tag) || tag != kStateTag || !in.I64(&watermark_ms) || !state_.Decode(in) || !in.at_end()) return false;
-  if (watermark_ms != 0) watermark_ = FromUnixMillis(watermark_ms);
-  return true;
-}
+bool MailtrapCollector::RestoreState(std::string_view blob) { return DecodeCollectorBlob(blob, kStateTag, watermark_, state_); }
 
 void MailtrapCollector::ExportMetrics(metrics::MetricSet& out) const { state_.ExportMetrics(out); }
 

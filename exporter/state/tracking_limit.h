@@ -1,0 +1,31 @@
+// The warning for collection.max_tracked_messages, shared by both providers'
+// states: once when the limit is first hit, then at most every ten minutes
+// while it keeps being hit (eviction runs every cycle).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "exporter/collect/clock.h"
+#include "exporter/log/logger.h"
+
+namespace ele {
+
+class TrackingLimitWarning {
+ public:
+  void MaybeWarn(TimePoint now, std::string_view provider, const std::string& account, size_t tracked, std::int64_t limit) {
+    if (last_ && now - *last_ < std::chrono::minutes(10)) return;
+    last_ = now;
+    LogWarn("more messages than collection.max_tracked_messages; the oldest are dropped and their later changes no longer counted",
+            {{"provider", std::string(provider)}, {"account", account}, {"tracked", static_cast<unsigned long>(tracked)},
+             {"max_tracked_messages", static_cast<long long>(limit)}});
+  }
+
+ private:
+  std::optional<TimePoint> last_;
+};
+
+}  // namespace ele
