@@ -18,7 +18,7 @@ void MetricsRender(benchmark::State& state) {
     state.PauseTiming();
     hub.SetGlobal(metrics::kConfigReloadSuccessful, {}, 1);  // invalidates the cached text
     state.ResumeTiming();
-    bytes = hub.Render().size();
+    bytes = hub.Render()->size();
   }
   state.counters["series"] = series;
   state.counters["text_bytes"] = static_cast<double>(bytes);

@@ -58,7 +58,8 @@ server=$!
 for _ in $(seq 50); do grep -q listening "$out/server.log" && break; sleep 0.1; done
 address=$(awk '/listening on/ {print $3}' "$out/server.log")
 series=$(awk '/listening on/ {print $5}' "$out/server.log")
-wrk -t 2 -c 32 -d 10s --latency "http://$address/metrics" >"$out/wrk.txt"
+# With Accept-Encoding: gzip, as Prometheus scrapes.
+wrk -t 2 -c 32 -d 10s --latency -H "Accept-Encoding: gzip" "http://$address/metrics" >"$out/wrk.txt"
 kill "$server"; wait "$server" 2>/dev/null || true
 p99=$(awk '$1 == "99%" {print $2}' "$out/wrk.txt")
 p99_ms=$(echo "$p99" | awk '/us$/ {sub("us",""); print $1/1000; next} /ms$/ {sub("ms",""); print $1; next} /s$/ {sub("s",""); print $1*1000}')

@@ -48,9 +48,9 @@ std::shared_ptr<const MetricSet> MetricsHub::Get(const std::string& key) const {
   return it == sets_.end() ? nullptr : it->second;
 }
 
-std::string MetricsHub::Render() {
+std::shared_ptr<const std::string> MetricsHub::Render() {
   std::unique_lock lock(mutex_);
-  if (cached_text_) return *cached_text_;
+  if (cached_text_) return cached_text_;
   // Hold the snapshots, not the lock, while serializing.
   std::vector<std::shared_ptr<const MetricSet>> held;
   for (const auto& [key, set] : sets_) held.push_back(set);
@@ -63,7 +63,7 @@ std::string MetricsHub::Render() {
   auto text = std::make_shared<const std::string>(RenderText(sets));
   lock.lock();
   if (version == version_) cached_text_ = text;  // a publish meanwhile makes it stale
-  return *text;
+  return text;
 }
 
 }  // namespace ele::metrics

@@ -22,8 +22,10 @@ class MetricsHub {
   void Remove(const std::string& key);
   void SetGlobal(const Desc& desc, const LabelValues& labels, double value);
   void IncGlobal(const Desc& desc, const LabelValues& labels, double by = 1);
-  // Text format 0.0.4 of everything published.
-  std::string Render();
+  // Text format 0.0.4 of everything published. Shared, not copied: the
+  // text is about 100 bytes a series and every scrape reads it; the same
+  // pointer comes back until the next change (the gzip cache keys on it).
+  std::shared_ptr<const std::string> Render();
   std::shared_ptr<const MetricSet> Get(const std::string& key) const;
 
  private:
