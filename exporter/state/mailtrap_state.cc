@@ -57,7 +57,8 @@ void MailtrapState::ApplyMessage(const mailtrap::Message& seen, const std::map<s
   }
   const std::uint64_t changes_before = changes_;
   const std::uint8_t status = StatusOf(seen.status);
-  const std::string& status_name = StatusName(status);
+  // A copy: interning "delivered" below may grow status_names_.
+  const std::string status_name = StatusName(status);
   // `opted_out` replaces an earlier `delivered` (an unsubscribe or complaint
   // needs a delivered message): a message first seen opted out, or seen
   // enqueued and then opted out, was delivered in between.

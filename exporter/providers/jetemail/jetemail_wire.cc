@@ -175,11 +175,8 @@ bool ReadEntry(element e, Entry& out) {
     } else if (key == "_domain") {
       ok = seen.First(kDomain) && String(field.value, out.domain);
     } else if (key == "actions") {
-      simdjson::dom::array actions;
-      ok = seen.First(kActions) && !field.value.get(actions);
-      if (ok) out.actions.resize(actions.size());
-      std::size_t i = 0;
-      for (auto it = actions.begin(); ok && it != actions.end(); ++it) ok = ReadAction(*it, out.actions[i++]);
+      // Not an array (null, say): ReadArray refuses before touching it.
+      ok = seen.First(kActions) && ReadArray(field.value, ReadAction, out.actions);
     }
     if (!ok) return false;
   }
