@@ -35,8 +35,8 @@ std::string QueryEscape(const std::string& text) {
 // list entry can still change once it is final (README explains why).
 const char* const kRefreshFilters[] = {
     "&filters[opens_count][operator]=greater_than&filters[opens_count][value]=0",
-    "&filters[clicks_count][operator]=greater_than&filters[clicks_count][value]=0"
-    "&filters[opens_count][operator]=equal&filters[opens_count][value]=0",
+    ("&filters[clicks_count][operator]=greater_than&filters[clicks_count][value]=0"  // one read, two conditions
+     "&filters[opens_count][operator]=equal&filters[opens_count][value]=0"),
     "&filters[status][operator]=equal&filters[status][value]=opted_out",
 };
 
