@@ -49,6 +49,14 @@ std::shared_ptr<const MetricSet> MetricsHub::Get(const std::string& key) const {
 }
 
 std::shared_ptr<const std::string> MetricsHub::Render() {
+  {
+    std::lock_guard lock(mutex_);
+    if (cached_text_) return cached_text_;
+  }
+  // One render at a time: scrapes that arrive meanwhile wait for it and
+  // share its text, instead of each rendering the same series again (a herd
+  // of 32 concurrent scrapes after a publish took 200 ms at the p99).
+  std::lock_guard render_lock(render_mutex_);
   std::unique_lock lock(mutex_);
   if (cached_text_) return cached_text_;
   // Hold the snapshots, not the lock, while serializing.

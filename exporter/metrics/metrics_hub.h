@@ -30,6 +30,7 @@ class MetricsHub {
 
  private:
   mutable std::mutex mutex_;
+  std::mutex render_mutex_;  // taken before mutex_, never while holding it
   std::map<std::string, std::shared_ptr<const MetricSet>> sets_;
   MetricSet global_;
   std::shared_ptr<const std::string> cached_text_;
