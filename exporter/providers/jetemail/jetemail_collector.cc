@@ -1,7 +1,6 @@
 #include "exporter/providers/jetemail/jetemail_collector.h"
 
-#include <curl/curl.h>
-
+#include "exporter/http/url.h"
 #include "exporter/log/logger.h"
 #include "exporter/metrics/catalogue.h"
 #include "exporter/state/state_codec.h"
@@ -15,20 +14,6 @@ constexpr std::string_view kStateTag = "jetemail-1";  // bump when the blob layo
 JetEmailStateOptions StateOptions(const JetEmailAccount& account, const CollectionConfig& collection) {
   return JetEmailStateOptions{account.name, collection.lookback + collection.overlap, collection.label_value_limit,
                               collection.max_tracked_messages};
-}
-
-std::string UrlEscape(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -76,7 +61,7 @@ std::string JetEmailCollector::PageUrl(const Window& window, const std::vector<s
   if (!domains.empty()) {
     std::string joined;
     for (const auto& d : domains) joined += (joined.empty() ? "" : ",") + d;
-    url += "&domains=" + UrlEscape(joined);
+    url += "&domains=" + PercentEncode(joined);
   }
   return url;
 }

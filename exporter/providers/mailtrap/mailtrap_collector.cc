@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "exporter/http/url.h"
 #include "exporter/log/logger.h"
 #include "exporter/metrics/catalogue.h"
 #include "exporter/state/state_codec.h"
@@ -17,19 +18,6 @@ MailtrapStateOptions StateOptions(const MailtrapAccount& account, const Collecti
                               collection.max_tracked_messages, account.categories, account.events};
 }
 
-std::string QueryEscape(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 // Filters of the rolling refresh: together they cover every message whose
 // list entry can still change once it is final (README explains why).
@@ -59,17 +47,27 @@ bool MailtrapCollector::Reconfigure(const MailtrapAccount& account, const Collec
   return true;
 }
 
-int MailtrapCollector::CycleAllowance() const {
-  const auto per_cycle = account_.requests_per_minute * collection_.interval.count() / 60'000;
+// A budget's share of one cycle, at least one request.
+int MailtrapCollector::PerCycle(int requests_per_minute) const {
+  const auto per_cycle = requests_per_minute * collection_.interval.count() / 60'000;
   return static_cast<int>(std::max<long long>(1, per_cycle));
 }
 
-std::string MailtrapCollector::ListUrl(const Read& read) const {
+// The list endpoint; the detail endpoint is below it.
+std::string MailtrapCollector::EmailLogsUrl() const {
   std::string path = account_.email_logs_path;
   if (const size_t at = path.find("{account_id}"); at != std::string::npos) path.replace(at, 12, std::to_string(account_.account_id));
-  std::string url = account_.base_url + path + "?filters[sent_after]=" + QueryEscape(mailtrap::FormatIso8601Ms(read.from_ms)) +
-                    "&filters[sent_before]=" + QueryEscape(mailtrap::FormatIso8601Ms(read.to_ms)) + read.filter;
-  if (read.cursor) url += "&search_after=" + QueryEscape(*read.cursor);
+  return account_.base_url + path;
+}
+
+HttpRequest MailtrapCollector::Request(std::string url) const {
+  return HttpRequest{std::move(url), {{"Api-Token", account_.token.Reveal()}, {"Accept", "application/json"}}, collection_.request_timeout};
+}
+
+std::string MailtrapCollector::ListUrl(const Read& read) const {
+  std::string url = EmailLogsUrl() + "?filters[sent_after]=" + PercentEncode(mailtrap::FormatIso8601Ms(read.from_ms)) +
+                    "&filters[sent_before]=" + PercentEncode(mailtrap::FormatIso8601Ms(read.to_ms)) + read.filter;
+  if (read.cursor) url += "&search_after=" + PercentEncode(*read.cursor);
   return url;
 }
 
@@ -89,7 +87,7 @@ MailtrapCollector::Step MailtrapCollector::Continue(CycleContext& ctx, Read& rea
   for (int i = 0; i < kMaxPagesPerRead; ++i) {
     if (*pages_used >= max_pages) return Step::kPaused;
     ++*pages_used;
-    const HttpRequest request{ListUrl(read), {{"Api-Token", account_.token.Reveal()}, {"Accept", "application/json"}}, collection_.request_timeout};
+    const HttpRequest request = Request(ListUrl(read));
     const HttpResponse response = ctx.api.Get(request);
     if (!response.ok()) {
       *error = DescribeHttpError(response);
@@ -118,8 +116,7 @@ void MailtrapCollector::RefreshDomains(CycleContext& ctx) {
   const TimePoint now = ctx.clock.Now();
   if (domains_fetched_at_ && now - *domains_fetched_at_ < kDomainRefresh) return;
   domains_fetched_at_ = now;  // a failure is retried after the same hour, not every cycle
-  const HttpRequest request{account_.base_url + "/api/accounts/" + std::to_string(account_.account_id) + "/sending_domains",
-                            {{"Api-Token", account_.token.Reveal()}, {"Accept", "application/json"}}, collection_.request_timeout};
+  const HttpRequest request = Request(account_.base_url + "/api/accounts/" + std::to_string(account_.account_id) + "/sending_domains");
   const HttpResponse response = ctx.api.Get(request);
   auto domains = response.ok() ? mailtrap::ParseSendingDomains(response.body) : std::unexpected(DescribeHttpError(response));
   if (!domains) {
@@ -222,27 +219,16 @@ void MailtrapCollector::WarnIfBehind(TimePoint now) {
   }
 }
 
-int MailtrapCollector::DetailAllowance() const {
-  const auto per_cycle = account_.detail_requests_per_minute * collection_.interval.count() / 60'000;
-  return static_cast<int>(std::max<long long>(1, per_cycle));
-}
-
-std::string MailtrapCollector::DetailUrl(const std::string& message_id) const {
-  std::string path = account_.email_logs_path;
-  if (const size_t at = path.find("{account_id}"); at != std::string::npos) path.replace(at, 12, std::to_string(account_.account_id));
-  return account_.base_url + path + "/" + QueryEscape(message_id);
-}
 
 // Fetches queued message details, oldest first, up to the cycle's share of
 // the detail budget. What does not fit waits for the next cycle.
 bool MailtrapCollector::ReadDetails(CycleContext& ctx, std::string* error) {
   if (ctx.detail_api == nullptr) return true;
   state_.QueueLongEnqueued(ctx.clock.Now());
-  for (int fetched = 0; fetched < DetailAllowance(); ++fetched) {
+  for (int fetched = 0; fetched < PerCycle(account_.detail_requests_per_minute); ++fetched) {
     const PendingDetail* next = state_.NextDetail();
     if (next == nullptr) break;
-    const HttpRequest request{DetailUrl(next->message_id), {{"Api-Token", account_.token.Reveal()}, {"Accept", "application/json"}},
-                              collection_.request_timeout};
+    const HttpRequest request = Request(EmailLogsUrl() + "/" + PercentEncode(next->message_id));
     const HttpResponse response = ctx.detail_api->Get(request);
     if (response.status == 404) {  // aged out of retention: nothing left to count
       LogDebug("message detail gone (404); dropped", {{"provider", "mailtrap"}, {"account", account_.name}});
@@ -274,7 +260,7 @@ CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
   CycleResult result;
   const TimePoint now = ctx.clock.Now();
   RefreshDomains(ctx);
-  const int allowance = CycleAllowance();
+  const int allowance = PerCycle(account_.requests_per_minute);
   int used = 0;
   const std::optional<std::int64_t> covered_from = ReadNew(ctx, now, &used, &result.error);
   bool ok = covered_from.has_value();

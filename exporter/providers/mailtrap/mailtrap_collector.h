@@ -67,10 +67,11 @@ class MailtrapCollector final : public AccountCollector {
   void WarnIfBehind(TimePoint now);
   // Message details (events) through the detail budget, after the list parts.
   bool ReadDetails(CycleContext& ctx, std::string* error);
-  std::string DetailUrl(const std::string& message_id) const;
-  int DetailAllowance() const;
+
   std::string DescribeHttpError(const HttpResponse& response) const;
-  int CycleAllowance() const;
+  int PerCycle(int requests_per_minute) const;
+  std::string EmailLogsUrl() const;
+  HttpRequest Request(std::string url) const;
 
   MailtrapAccount account_;
   CollectionConfig collection_;
