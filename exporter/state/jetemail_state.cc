@@ -141,14 +141,7 @@ void JetEmailState::MarkStatusSeen(Message& msg, std::uint32_t status) {
 // --- labels and series ----------------------------------------------------------
 
 const std::string& JetEmailState::FoldLabel(LabelFolder& folder, const char* label, const std::string& raw) {
-  bool newly_folded = false;
-  const std::string& value = folder.Fold(raw, &newly_folded);
-  if (newly_folded) {
-    overflow_[label] += 1;
-    LogWarn("label value limit reached; folding into \"other\"",
-            {{"provider", "jetemail"}, {"account", options_.account}, {"label", label}});
-  }
-  return value;
+  return FoldCounted(folder, label, raw, overflow_, "jetemail", options_.account);
 }
 
 std::uint32_t JetEmailState::DomainId(const std::string& raw_domain) {
@@ -322,11 +315,7 @@ void JetEmailState::Encode(BinaryWriter& out) const {
   EncodeLabelFolder(domains_, out);
   EncodeLabelFolder(statuses_, out);
   EncodeLabelFolder(logtypes_, out);
-  out.U64(overflow_.size());
-  for (const auto& [label, n] : overflow_) {
-    out.Str(label);
-    out.U64(n);
-  }
+  EncodeOverflowCounts(overflow_, out);
   out.U64(domain_up_.size());
   for (const auto& [domain, up] : domain_up_) {
     out.Str(domain);
@@ -366,14 +355,8 @@ bool JetEmailState::Decode(BinaryReader& in) {
   if (compact) in = peek;
   std::uint64_t n = 0;
   if (!DecodeMetricSet(in, &counters_) || !DecodeLabelFolder(in, &domains_) || !DecodeLabelFolder(in, &statuses_) ||
-      !DecodeLabelFolder(in, &logtypes_) || !in.Count(&n)) {
+      !DecodeLabelFolder(in, &logtypes_) || !DecodeOverflowCounts(in, &overflow_)) {
     return false;
-  }
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string label;
-    std::uint64_t count = 0;
-    if (!in.Str(&label) || !in.U64(&count)) return false;
-    overflow_[label] = count;
   }
   if (!in.Count(&n)) return false;
   for (std::uint64_t i = 0; i < n; ++i) {

@@ -151,7 +151,7 @@ class JetEmailState {
   std::map<std::string, bool> domain_up_;
   std::int64_t account_domains_ = -1;
   LabelFolder domains_, statuses_, logtypes_;
-  std::map<std::string, std::uint64_t> overflow_;     // label -> values folded
+  OverflowCounts overflow_;
   std::uint64_t limit_evictions_ = 0;  // since start; not in the state file
   TrackingLimitWarning limit_warning_;
   std::uint64_t changes_ = 0;

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -34,6 +36,15 @@ class LabelFolder {
   std::unordered_set<std::string> folded_;
   const std::string other_ = kOther;
 };
+
+// Label values folded into "other", by label name: what
+// email_logs_exporter_label_overflow_total exports for one account.
+using OverflowCounts = std::map<std::string, std::uint64_t>;
+
+// `folder.Fold(raw)`; a value folded for the first time is counted in
+// `overflow[label]` and warned about once.
+const std::string& FoldCounted(LabelFolder& folder, const char* label, const std::string& raw, OverflowCounts& overflow,
+                               std::string_view provider, const std::string& account);
 
 std::string Lowercase(std::string_view text);
 

@@ -19,13 +19,7 @@ MailtrapState::MailtrapState(MailtrapStateOptions options)
       bounce_categories_(options_.label_value_limit) {}
 
 const std::string& MailtrapState::FoldLabel(LabelFolder& folder, const char* label, const std::string& raw) {
-  bool newly_folded = false;
-  const std::string& value = folder.Fold(raw, &newly_folded);
-  if (newly_folded) {
-    overflow_[label] += 1;
-    LogWarn("label value limit reached; folding into \"other\"", {{"provider", "mailtrap"}, {"account", options_.account}, {"label", label}});
-  }
-  return value;
+  return FoldCounted(folder, label, raw, overflow_, "mailtrap", options_.account);
 }
 
 m::LabelValues MailtrapState::LabelsFor(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names) {
@@ -302,11 +296,7 @@ void MailtrapState::ExportMetrics(m::MetricSet& out) const {
 void MailtrapState::Encode(BinaryWriter& out) const {
   EncodeMetricSet(counters_, out);
   for (const LabelFolder* folder : {&domains_, &streams_, &categories_, &statuses_, &bounce_categories_}) EncodeLabelFolder(*folder, out);
-  out.U64(overflow_.size());
-  for (const auto& [label, n] : overflow_) {
-    out.Str(label);
-    out.U64(n);
-  }
+  EncodeOverflowCounts(overflow_, out);
   out.U64(label_sets_.size());
   for (const auto& labels : label_sets_) EncodeStrings(labels, out);
   EncodeStrings(status_names_, out);
@@ -339,14 +329,7 @@ bool MailtrapState::Decode(BinaryReader& in) {
   for (LabelFolder* folder : {&domains_, &streams_, &categories_, &statuses_, &bounce_categories_}) {
     if (!DecodeLabelFolder(in, folder)) return false;
   }
-  if (!in.Count(&n)) return false;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string label;
-    std::uint64_t count = 0;
-    if (!in.Str(&label) || !in.U64(&count)) return false;
-    overflow_[label] = count;
-  }
-  if (!in.Count(&n)) return false;
+  if (!DecodeOverflowCounts(in, &overflow_) || !in.Count(&n)) return false;
   for (std::uint64_t i = 0; i < n; ++i) {
     m::LabelValues labels;
     if (!DecodeStrings(in, &labels) || labels.size() != 4) return false;

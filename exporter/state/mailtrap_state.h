@@ -121,7 +121,7 @@ class MailtrapState {
   LabelFolder domains_, streams_, categories_, statuses_, bounce_categories_;
   std::deque<PendingDetail> detail_queue_;
   std::set<std::string> unknown_event_types_;  // logged once each
-  std::map<std::string, std::uint64_t> overflow_;
+  OverflowCounts overflow_;
   std::uint64_t limit_evictions_ = 0;  // since start; not in the state file
   TrackingLimitWarning limit_warning_;
   std::uint64_t changes_ = 0;

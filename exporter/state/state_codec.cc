@@ -70,4 +70,24 @@ bool DecodeLabelFolder(BinaryReader& in, LabelFolder* folder) {
   return true;
 }
 
+void EncodeOverflowCounts(const OverflowCounts& counts, BinaryWriter& out) {
+  out.U64(counts.size());
+  for (const auto& [label, n] : counts) {
+    out.Str(label);
+    out.U64(n);
+  }
+}
+
+bool DecodeOverflowCounts(BinaryReader& in, OverflowCounts* counts) {
+  std::uint64_t n = 0;
+  if (!in.Count(&n)) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string label;
+    std::uint64_t count = 0;
+    if (!in.Str(&label) || !in.U64(&count)) return false;
+    (*counts)[label] = count;
+  }
+  return true;
+}
+
 }  // namespace ele

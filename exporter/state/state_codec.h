@@ -21,6 +21,9 @@ bool DecodeMetricSet(BinaryReader& in, metrics::MetricSet* set);
 void EncodeLabelFolder(const LabelFolder& folder, BinaryWriter& out);
 bool DecodeLabelFolder(BinaryReader& in, LabelFolder* folder);
 
+void EncodeOverflowCounts(const OverflowCounts& counts, BinaryWriter& out);
+bool DecodeOverflowCounts(BinaryReader& in, OverflowCounts* counts);
+
 void EncodeStrings(const std::vector<std::string>& values, BinaryWriter& out);
 bool DecodeStrings(BinaryReader& in, std::vector<std::string>* values);
 
