@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "tests/e2e/harness.h"
+#include "tests/e2e/truth.h"
 #include "tests/fakes/fake_api_server.h"
 
 namespace ele::e2e {
@@ -46,55 +47,6 @@ std::set<std::string> Union(const std::set<std::string>& a, const std::set<std::
   std::set<std::string> out = a;
   out.insert(b.begin(), b.end());
   return out;
-}
-
-// As in accuracy_e2e_test.cc: the exporter's series of `names` against the
-// truth, as readable lines; zero-valued series count as absent.
-std::vector<std::string> Diff(const std::map<std::string, double>& truth, const std::map<std::string, double>& actual,
-                              const std::set<std::string>& names) {
-  auto wanted = [&](const std::string& series) { return names.contains(series.substr(0, series.find('{'))); };
-  std::vector<std::string> out;
-  for (const auto& [series, value] : truth) {
-    if (!wanted(series)) continue;
-    auto it = actual.find(series);
-    const double got = it == actual.end() ? 0 : it->second;
-    if (std::fabs(got - value) > 1e-6 * std::max(1.0, std::fabs(value))) {
-      out.push_back(series + " want " + std::to_string(value) + " got " + std::to_string(got));
-    }
-  }
-  for (const auto& [series, value] : actual) {
-    if (wanted(series) && value != 0 && !truth.contains(series)) out.push_back(series + " unexpected " + std::to_string(value));
-  }
-  return out;
-}
-
-// Polls /metrics until the compared series equal the truth, then checks they
-// stay equal over two more successful cycles of every account.
-::testing::AssertionResult ConvergesToTruth(ExporterProcess& exporter, const std::map<std::string, double>& truth,
-                                            const std::set<std::string>& names, std::chrono::seconds timeout) {
-  std::vector<std::string> diff;
-  auto agrees = [&] {
-    diff = Diff(truth, ParseMetrics(HttpGet(exporter.url("/metrics")).body), names);
-    return diff.empty();
-  };
-  if (!WaitFor(agrees, timeout)) {
-    std::string text;
-    for (size_t i = 0; i < diff.size() && i < 30; ++i) text += "\n  " + diff[i];
-    return ::testing::AssertionFailure() << diff.size() << " series differ from the ground truth:" << text;
-  }
-  const auto successes = [&] {
-    double sum = 0;
-    for (const auto& [series, value] : ParseMetrics(HttpGet(exporter.url("/metrics")).body)) {
-      if (series.starts_with("email_logs_exporter_last_success_timestamp_seconds{")) sum += value;
-    }
-    return sum;
-  };
-  for (int i = 0; i < 2; ++i) {
-    const double before = successes();
-    WaitFor([&] { return successes() > before; }, 60s);
-  }
-  if (!agrees()) return ::testing::AssertionFailure() << "agreed once, then drifted: " << diff.front();
-  return ::testing::AssertionSuccess();
 }
 
 bool IsProviderCounter(const std::string& series) {
