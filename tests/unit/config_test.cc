@@ -45,6 +45,7 @@ const BadCase kBadCases[] = {
     {"jetemail_budget_too_high", "4: jetemail[0].requests_per_minute: must be between 1 and 200, got 500 (JetEmail blocks an account for 5 minutes past 240 a minute)"},
     {"mailtrap_budget_too_high", "5: mailtrap[0].requests_per_minute: must be between 1 and 60, got 61 (Mailtrap allows 60 list calls a minute per account)"},
     {"detail_budget_zero", "5: mailtrap[0].detail_requests_per_minute: must be between 1 and 1000, got 0 (Mailtrap allows 1000 a minute per account)"},
+    {"refresh_interval_too_long", "5: mailtrap[0].refresh_interval: must be between 0s and 24h, got 48h"},
     {"events_unknown", "5: mailtrap[0].events: must be one of failures, all, off; got \"sometimes\""},
     {"base_url_not_http", "4: jetemail[0].base_url: must start with http:// or https://"},
     {"no_accounts", "1: no accounts configured: add an entry under jetemail or mailtrap"},
