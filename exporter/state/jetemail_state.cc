@@ -18,12 +18,6 @@ namespace {
 // always smaller, so either is recognised (and older builds refuse this one).
 constexpr std::uint64_t kCompactLayout = 0x4A45'544D;  // "JETM"
 
-constexpr std::uint32_t kNoSlot = std::numeric_limits<std::uint32_t>::max();
-
-std::uint32_t Saturate32(std::int64_t v) {
-  return static_cast<std::uint32_t>(std::clamp<std::int64_t>(v, 0, std::numeric_limits<std::uint32_t>::max()));
-}
-
 std::uint64_t ActionHash(const std::string& id) { return std::hash<std::string>{}(id); }
 
 }  // namespace
@@ -34,11 +28,6 @@ JetEmailState::JetEmailState(JetEmailStateOptions options)
       statuses_(options_.label_value_limit),
       logtypes_(options_.label_value_limit) {}
 
-JetEmailState::Key JetEmailState::UidKey(std::string_view uid) {
-  // Two independent 64-bit hashes (libstdc++'s Murmur-based one, two seeds).
-  return {std::_Hash_bytes(uid.data(), uid.size(), 0xc70f6907UL), std::_Hash_bytes(uid.data(), uid.size(), 0x9e3779b97f4a7c15UL)};
-}
-
 std::uint32_t JetEmailState::Interned::Id(const std::string& name) {
   auto [it, inserted] = ids.try_emplace(name, static_cast<std::uint32_t>(names.size()));
   if (inserted) names.push_back(name);
@@ -47,81 +36,27 @@ std::uint32_t JetEmailState::Interned::Id(const std::string& name) {
 
 // --- the message table --------------------------------------------------------
 
-void JetEmailState::RebuildIndex(size_t capacity) {
-  index_.assign(capacity, kNoSlot);
-  const size_t mask = capacity - 1;
-  for (size_t i = 0; i < messages_.size(); ++i) {
-    size_t slot = messages_[i].key[0] & mask;
-    while (index_[slot] != kNoSlot) slot = (slot + 1) & mask;
-    index_[slot] = static_cast<std::uint32_t>(i);
-  }
-}
-
-JetEmailState::Message& JetEmailState::FindOrInsert(const Key& key, bool* is_new) {
-  // At most 80% full, so a probe run stays short; 4 bytes a slot.
-  if ((messages_.size() + 1) * 5 > index_.size() * 4) RebuildIndex(std::max<size_t>(16, index_.size() * 2));
-  const size_t mask = index_.size() - 1;
-  size_t slot = key[0] & mask;
-  for (; index_[slot] != kNoSlot; slot = (slot + 1) & mask) {
-    Message& found = messages_[index_[slot]];
-    if (found.key == key) {
-      *is_new = false;
-      return found;
-    }
-  }
-  *is_new = true;
-  index_[slot] = static_cast<std::uint32_t>(messages_.size());
-  Message& added = messages_.emplace_back();
-  added.key = key;
-  added.domain = 0;
-  added.status = kNoStatus;
-  added.statuses_seen = 0;
-  added.action_count = 0;
-  added.spam_observed = 0;
-  added.actions_at = static_cast<std::uint32_t>(action_ids_.size());
-  return added;
-}
-
 template <typename Drop>
 void JetEmailState::RemoveIf(Drop drop) {
-  std::vector<std::uint64_t> actions;
-  actions.reserve(action_ids_.size() - garbage_actions_);
-  size_t kept = 0;
-  for (size_t i = 0; i < messages_.size(); ++i) {
-    Message& msg = messages_[i];
+  action_ids_.BeginRepack();
+  messages_.RemoveIf([&](Message& msg) {
     if (drop(msg)) {
       MoveGauge(msg.domain, msg.status, kNoStatus);
       seen_overflow_.erase(seen_overflow_.lower_bound({msg.key, 0}), seen_overflow_.lower_bound({msg.key, kNoStatus + 1}));
-      continue;
+      return true;
     }
-    const auto run = action_ids_.begin() + msg.actions_at;
-    msg.actions_at = static_cast<std::uint32_t>(actions.size());
-    actions.insert(actions.end(), run, run + msg.action_count);
-    if (kept != i) messages_[kept] = msg;
-    ++kept;
-  }
-  action_ids_ = std::move(actions);
-  garbage_actions_ = 0;
-  if (kept == messages_.size()) return;  // positions unchanged: the index still holds
-  messages_.resize(kept);
-  size_t capacity = 16;
-  while (messages_.size() * 5 >= capacity * 4) capacity *= 2;
-  RebuildIndex(capacity);
+    msg.actions_at = action_ids_.Keep(msg.actions_at, msg.action_count);
+    return false;
+  });
+  action_ids_.EndRepack();
 }
 
-// Keeps each message's action hashes contiguous: a message gaining a row
-// after others were added moves its run to the end; the old run is garbage
-// until the next eviction, or until garbage is half the pool.
+// Past kMaxActions a message's action ids are no longer remembered.
 void JetEmailState::AppendAction(Message& msg, std::uint64_t id) {
   if (msg.action_count >= kMaxActions) return;
-  if (msg.actions_at + msg.action_count != action_ids_.size()) {
-    if (garbage_actions_ > action_ids_.size() / 2) RemoveIf([](const Message&) { return false; });
-    const size_t from = msg.actions_at;
-    msg.actions_at = static_cast<std::uint32_t>(action_ids_.size());
-    for (size_t i = 0; i < msg.action_count; ++i) action_ids_.push_back(action_ids_[from + i]);
-    garbage_actions_ += msg.action_count;
-  }
-  action_ids_.push_back(id);
+  // Repacking drops nothing here, so `msg` stays where it is.
+  if (action_ids_.WantsRepack()) RemoveIf([](const Message&) { return false; });
+  msg.actions_at = action_ids_.Append(msg.actions_at, msg.action_count, id);
   msg.action_count = (msg.action_count + 1) & kMaxActions;
 }
 
@@ -161,14 +96,11 @@ std::uint32_t JetEmailState::DomainId(const std::string& raw_domain) {
 void JetEmailState::EnsureDomain(const std::string& raw_domain) { DomainId(raw_domain); }
 
 m::Series& JetEmailState::Cached(const m::Desc& desc, std::uint32_t domain, std::uint32_t label, const std::string& label_value) {
-  const std::uint64_t key = static_cast<std::uint64_t>(desc.id) << 56 | static_cast<std::uint64_t>(domain) << 32 | label;
-  auto [it, inserted] = series_.by_key.try_emplace(key, nullptr);
-  if (inserted) {
+  return series_.Find(counters_, desc, static_cast<std::uint64_t>(domain) << 32 | label, [&] {
     m::LabelValues labels = {options_.account, domain_names_.names[domain]};
     if (desc.labels.size() == 3) labels.push_back(label_value);
-    it->second = &counters_.At(desc, labels);
-  }
-  return *it->second;
+    return labels;
+  });
 }
 
 // --- applying pages -------------------------------------------------------------
@@ -179,8 +111,10 @@ void JetEmailState::ApplyPage(const std::vector<jetemail::Entry>& entries, TimeP
 
 void JetEmailState::ApplyEntry(const jetemail::Entry& entry, TimePoint now) {
   bool is_new = false;
-  Message& msg = FindOrInsert(UidKey(entry.uid), &is_new);
+  Message& msg = messages_.FindOrInsert(HashedKey(entry.uid), &is_new);
   if (is_new) {
+    msg.status = kNoStatus;
+    msg.actions_at = action_ids_.end();
     msg.first_seen_ms = ToUnixMillis(now);
     std::int64_t arrival = msg.first_seen_ms;
     for (const auto& action : entry.actions) {
@@ -237,8 +171,7 @@ void JetEmailState::CountActions(Message& msg, const jetemail::Entry& entry) {
   for (const auto& action : entry.actions) {
     if (action.spam_score) max_score = std::max(max_score.value_or(*action.spam_score), *action.spam_score);
     const std::uint64_t id = ActionHash(action.id);
-    const auto run = action_ids_.begin() + msg.actions_at;
-    if (std::find(run, run + msg.action_count, id) != run + msg.action_count) continue;
+    if (action_ids_.Contains(msg.actions_at, msg.action_count, id)) continue;
     AppendAction(msg, id);
     ++changes_;
     const std::uint32_t logtype = logtype_names_.Id(FoldLabel(logtypes_, "logtype", Lowercase(action.logtype)));
@@ -273,14 +206,9 @@ void JetEmailState::Evict(TimePoint now) {
   RemoveIf([&](const Message& msg) { return msg.first_seen_ms < cutoff; });
   if (static_cast<std::int64_t>(messages_.size()) > options_.max_tracked_messages) {
     limit_warning_.MaybeWarn(now, "jetemail", options_.account, messages_.size(), options_.max_tracked_messages);
-    std::vector<std::pair<std::int64_t, size_t>> by_age;
-    by_age.reserve(messages_.size());
-    for (size_t i = 0; i < messages_.size(); ++i) by_age.emplace_back(messages_[i].first_seen_ms, i);
     const size_t excess = messages_.size() - static_cast<size_t>(options_.max_tracked_messages);
     limit_evictions_ += excess;
-    std::nth_element(by_age.begin(), by_age.begin() + static_cast<long>(excess), by_age.end());
-    std::vector<bool> drop(messages_.size(), false);
-    for (size_t i = 0; i < excess; ++i) drop[by_age[i].second] = true;
+    const std::vector<bool> drop = OldestRows(messages_, excess, [](const Message& msg) { return msg.first_seen_ms; });
     size_t position = 0;
     RemoveIf([&](const Message&) { return drop[position++]; });
   }
@@ -338,7 +266,7 @@ void JetEmailState::Encode(BinaryWriter& out) const {
     out.U64(msg.statuses_seen);
     out.Bool(msg.spam_observed);
     out.U64(msg.action_count);
-    for (size_t i = 0; i < msg.action_count; ++i) out.Fixed64(action_ids_[msg.actions_at + i]);
+    for (std::uint64_t id : action_ids_.Run(msg.actions_at, msg.action_count)) out.Fixed64(id);
   }
   out.U64(seen_overflow_.size());
   for (const auto& [key, status] : seen_overflow_) {
@@ -369,10 +297,7 @@ bool JetEmailState::Decode(BinaryReader& in) {
   if (!(compact ? DecodeMessages(in) : DecodeLegacyMessages(in))) return false;
   domain_ensured_.assign(domain_names_.names.size(), false);  // EnsureDomain again on first use: idempotent
   for (const std::string& status : status_names_.names) status_open_.push_back(IsOpenJetEmailStatus(status));
-  size_t capacity = 16;
-  while (messages_.size() * 5 >= capacity * 4) capacity *= 2;
-  RebuildIndex(capacity);
-  return in.ok();
+  return messages_.Reindex() && in.ok();  // refuses two messages with one key
 }
 
 bool JetEmailState::DecodeMessages(BinaryReader& in) {
@@ -385,9 +310,9 @@ bool JetEmailState::DecodeMessages(BinaryReader& in) {
   for (const auto& d : domains) domain_names_.Id(d);
   for (const auto& s : statuses) status_names_.Id(s);
   if (domain_names_.names.size() != domains.size() || status_names_.names.size() != statuses.size()) return false;  // duplicates
-  messages_.reserve(n);
+  messages_.Reserve(n);
   for (std::uint64_t i = 0; i < n; ++i) {
-    Message& msg = messages_.emplace_back();
+    Message& msg = messages_.Append();
     std::uint64_t arrival_back = 0, delivery = 0, rejected = 0, domain = 0, status = 0, seen = 0, actions = 0;
     bool spam = false;
     if (!in.Fixed64(&msg.key[0]) || !in.Fixed64(&msg.key[1]) || !in.I64(&msg.first_seen_ms) || !in.U64(&arrival_back) ||
@@ -408,15 +333,17 @@ bool JetEmailState::DecodeMessages(BinaryReader& in) {
     msg.statuses_seen = seen & ((1u << kSeenBits) - 1);
     msg.spam_observed = spam ? 1 : 0;
     msg.action_count = actions & kMaxActions;
-    msg.actions_at = static_cast<std::uint32_t>(action_ids_.size());
+    msg.actions_at = action_ids_.end();
     for (std::uint64_t a = 0; a < actions; ++a) {
-      if (!in.Fixed64(&action_ids_.emplace_back())) return false;
+      std::uint64_t id = 0;
+      if (!in.Fixed64(&id)) return false;
+      action_ids_.Push(id);
     }
     MoveGauge(msg.domain, kNoStatus, msg.status);
   }
   if (!in.Count(&n)) return false;
   for (std::uint64_t i = 0; i < n; ++i) {
-    Key key;
+    MessageKey key;
     std::uint64_t status = 0;
     if (!in.Fixed64(&key[0]) || !in.Fixed64(&key[1]) || !in.U64(&status) || status >= statuses.size()) return false;
     seen_overflow_.insert({key, static_cast<std::uint32_t>(status)});
@@ -429,7 +356,7 @@ bool JetEmailState::DecodeMessages(BinaryReader& in) {
 bool JetEmailState::DecodeLegacyMessages(BinaryReader& in) {
   std::uint64_t n = 0;
   if (!in.Count(&n)) return false;
-  messages_.reserve(n);
+  messages_.Reserve(n);
   for (std::uint64_t i = 0; i < n; ++i) {
     std::string uid, domain, status;
     std::vector<std::string> statuses_seen;
@@ -439,8 +366,8 @@ bool JetEmailState::DecodeLegacyMessages(BinaryReader& in) {
         !in.Str(&status) || !DecodeStrings(in, &statuses_seen) || !in.Count(&ids)) {
       return false;
     }
-    Message& msg = messages_.emplace_back();
-    msg.key = UidKey(uid);
+    Message& msg = messages_.Append();
+    msg.key = HashedKey(uid);
     msg.first_seen_ms = first_seen;
     msg.arrival_back_ms = Saturate32(first_seen - arrival);
     msg.delivery_count = Saturate32(delivery);
@@ -449,12 +376,12 @@ bool JetEmailState::DecodeLegacyMessages(BinaryReader& in) {
     msg.status = (status.empty() ? kNoStatus : status_names_.Id(status)) & kNoStatus;
     msg.statuses_seen = 0;
     for (const auto& seen : statuses_seen) MarkStatusSeen(msg, status_names_.Id(seen));
-    msg.actions_at = static_cast<std::uint32_t>(action_ids_.size());
+    msg.actions_at = action_ids_.end();
     msg.action_count = std::min<std::uint64_t>(ids, kMaxActions) & kMaxActions;
     for (std::uint64_t a = 0; a < ids; ++a) {
       std::uint64_t id = 0;
       if (!in.U64(&id)) return false;
-      if (a < kMaxActions) action_ids_.push_back(id);
+      if (a < kMaxActions) action_ids_.Push(id);
     }
     bool spam = false;
     if (!in.Bool(&spam)) return false;

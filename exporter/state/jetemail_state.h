@@ -24,6 +24,8 @@
 #include "exporter/providers/jetemail/jetemail_wire.h"
 #include "exporter/state/binary_codec.h"
 #include "exporter/state/label_folder.h"
+#include "exporter/state/message_table.h"
+#include "exporter/state/series_cache.h"
 #include "exporter/state/tracking_limit.h"
 
 namespace ele {
@@ -63,26 +65,21 @@ class JetEmailState {
   bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
 
  private:
-  // A message's uid, as a 128-bit hash: 16 bytes instead of a 20-byte
-  // string in its own heap block. Two uids share a key with a probability
-  // of about n^2 / 2^129 (1e-27 for a million messages).
-  using Key = std::array<std::uint64_t, 2>;
   static constexpr std::uint32_t kNoStatus = (1u << 17) - 1;  // before the first sighting
   static constexpr std::uint32_t kMaxActions = (1u << 13) - 1;
   static constexpr std::uint32_t kSeenBits = 16;
 
-  // 48 bytes a message (the std::unordered_map of strings and vectors it
-  // replaces took 372 bytes, measured by memory_bench). Labels are ids into
+  // 48 bytes a message (see message_table.h). Labels are ids into
   // the interned tables below (label_value_limit is at most 100,000, so 17
   // bits hold them); counts saturate at 2^32 - 1, arrival is kept as a
   // distance back from the first sighting (saturating at 49 days).
   struct Message {
-    Key key;
+    MessageKey key;
     std::int64_t first_seen_ms = 0;
     std::uint32_t arrival_back_ms = 0;  // first_seen_ms - arrival (earliest action date)
     std::uint32_t delivery_count = 0;
     std::uint32_t rejected_count = 0;
-    std::uint32_t actions_at = 0;       // its counted action id hashes: action_ids_[actions_at, + action_count)
+    std::uint32_t actions_at = 0;       // its counted action id hashes: a run in action_ids_
     std::uint64_t domain : 17;          // id in domain_names_
     std::uint64_t status : 17;          // id in status_names_, kNoStatus before the first
     std::uint64_t statuses_seen : kSeenBits;  // bit i: status id i counted; ids past 16 in seen_overflow_
@@ -98,27 +95,8 @@ class JetEmailState {
     std::uint32_t Id(const std::string& name);
   };
 
-  // Series this state updates, found once per label set instead of building
-  // label vectors and searching the MetricSet's maps on every event (apply
-  // took 1.2 us an entry before, 0.3 us after). The pointers stay valid
-  // because counters_ only ever gains series; a copied state starts empty.
-  struct SeriesCache {
-    SeriesCache() = default;
-    SeriesCache(const SeriesCache&) {}
-    SeriesCache& operator=(const SeriesCache&) {
-      by_key.clear();
-      return *this;
-    }
-    SeriesCache(SeriesCache&&) = default;
-    SeriesCache& operator=(SeriesCache&&) = default;
-    std::unordered_map<std::uint64_t, metrics::Series*> by_key;  // (desc, domain, label id)
-  };
-
-  static Key UidKey(std::string_view uid);
-  Message& FindOrInsert(const Key& key, bool* is_new);
-  void RebuildIndex(size_t capacity);
   // Drops messages for which `drop` is true, moving their gauges, and packs
-  // messages_, action_ids_ and the index again.
+  // messages_ and action_ids_ again.
   template <typename Drop>
   void RemoveIf(Drop drop);
   void AppendAction(Message& m, std::uint64_t id);
@@ -137,11 +115,9 @@ class JetEmailState {
   bool DecodeLegacyMessages(BinaryReader& in);
 
   JetEmailStateOptions options_;
-  std::vector<Message> messages_;         // dense, in no particular order
-  std::vector<std::uint32_t> index_;      // open addressing (linear probing) into messages_
-  std::vector<std::uint64_t> action_ids_; // runs of counted action id hashes, one per message
-  size_t garbage_actions_ = 0;            // entries of action_ids_ no message points to
-  std::set<std::pair<Key, std::uint32_t>> seen_overflow_;  // statuses seen with ids >= kSeenBits
+  MessageTable<Message> messages_;        // by HashedKey(uid)
+  IdRuns action_ids_;                     // counted action id hashes, a run per message
+  std::set<std::pair<MessageKey, std::uint32_t>> seen_overflow_;  // statuses seen with ids >= kSeenBits
   Interned domain_names_, status_names_, logtype_names_;
   std::vector<bool> status_open_;         // by status id: IsOpenJetEmailStatus
   std::vector<bool> domain_ensured_;      // by domain id: EnsureDomain done

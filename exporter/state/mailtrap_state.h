@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +25,8 @@
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 #include "exporter/state/binary_codec.h"
 #include "exporter/state/label_folder.h"
+#include "exporter/state/message_table.h"
+#include "exporter/state/series_cache.h"
 #include "exporter/state/tracking_limit.h"
 
 namespace ele {
@@ -59,7 +62,7 @@ class MailtrapState {
   // list entry changes after a fetch, since events are only ever appended.
   static constexpr std::chrono::minutes kLongEnqueued{10};
   void QueueLongEnqueued(TimePoint now);
-  const PendingDetail* NextDetail() const { return detail_queue_.empty() ? nullptr : &detail_queue_.front(); }
+  std::optional<PendingDetail> NextDetail() const;
   // Counts the events of the front message not counted before, and pops it.
   void ApplyDetail(const mailtrap::MessageDetail& detail);
   void DropDetail();       // pops the front: gone from the API (404) or given up
@@ -77,49 +80,85 @@ class MailtrapState {
   bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
 
  private:
-  // Kept small: a busy account tracks a million of these. Label sets and
-  // statuses are interned; a message holds their indices.
+  // Kept small: a busy account tracks a million of these (48 bytes each,
+  // see message_table.h). Label sets and statuses are interned; a message
+  // holds their indices. Counts saturate at 2^32 - 1.
   static constexpr std::uint8_t kNoStatus = 0xFF;
-  static constexpr size_t kMaxStatuses = 64;  // one bit each in statuses_seen
+  static constexpr size_t kMaxStatuses = 16;  // one bit each in statuses_seen; Mailtrap documents four
+  static constexpr std::uint32_t kMaxEvents = 0xFFFF;  // more are counted again on each fetch
   struct Message {
+    MessageKey key;  // KeyFor(message_id)
     std::int64_t sent_at_ms = 0;
-    std::int64_t opens = 0;
-    std::int64_t clicks = 0;
-    std::uint64_t statuses_seen = 0;  // bit i: status_names_[i] counted
-    std::uint32_t label_set = 0;      // index into label_sets_: account, domain, stream, category
-    std::uint8_t status = kNoStatus;  // index into status_names_
-    bool detail_queued = false;
-    bool detail_fetched = false;
-    bool delay_observed = false;
-    std::vector<std::uint64_t> events_counted;  // EventKey of each counted event
+    std::uint32_t opens = 0;
+    std::uint32_t clicks = 0;
+    std::uint32_t label_set = 0;       // index into label_sets_: account, domain, stream, category
+    std::uint32_t events_at = 0;       // EventKey of each counted event: a run in event_keys_
+    std::uint16_t event_count = 0;
+    std::uint16_t statuses_seen = 0;   // bit i: status_names_[i] counted
+    std::uint8_t status = kNoStatus;   // index into status_names_
+    bool detail_queued : 1 = false;
+    bool detail_fetched : 1 = false;
+    bool delay_observed : 1 = false;
   };
+
+  // Mailtrap's message ids are lowercase UUIDs: their 128 bits are the key,
+  // and the id is written back from it for a detail request. Any other id
+  // is hashed and kept whole in irregular_ids_.
+  static MessageKey KeyFor(std::string_view message_id);
+  std::string IdOf(const MessageKey& key) const;
 
   const metrics::LabelValues& Labels(const Message& msg) const { return label_sets_[msg.label_set]; }
   const std::string& StatusName(std::uint8_t status) const;
+  std::optional<std::uint8_t> FindStatus(std::string_view name) const;
+  std::uint32_t LabelSetOf(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
   std::uint32_t InternLabels(metrics::LabelValues labels);
   std::uint8_t InternStatus(const std::string& folded);
   std::uint8_t StatusOf(std::string_view raw);
+  metrics::Series& Cached(const metrics::Desc& desc, std::uint32_t label_set, std::uint8_t status = kNoStatus);
   void ApplyMessage(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names, TimePoint now);
-  void ConsiderDetail(Message& msg, const std::string& id, const std::string& status, bool changed, TimePoint now);
-  void QueueDetail(Message& msg, const std::string& id, TimePoint now);
+  void ConsiderDetail(Message& msg, std::uint8_t status, bool changed, TimePoint now);
+  void QueueDetail(Message& msg, TimePoint now);
   void CountEvent(Message& msg, const mailtrap::Event& event);
-  metrics::LabelValues LabelsFor(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
+  void AppendEvent(Message& msg, std::uint64_t key);
   const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
   void CountStatus(Message& msg, std::uint8_t status);      // moves the gauge, counts once
   void CountStatusSeen(Message& msg, std::uint8_t status);  // counts once, gauge untouched
   void CountEngagement(Message& msg, const mailtrap::Message& seen);
-  void MoveGauge(const metrics::LabelValues& labels, const std::string& from, const std::string& to);
+  void MoveGauge(std::uint32_t label_set, std::uint8_t from, std::uint8_t to);
+  // Drops messages for which `drop` is true, moving their gauges, and packs
+  // messages_ and event_keys_ again.
+  template <typename Drop>
+  void RemoveIf(Drop drop);
+  void DropDetailsOfUntracked();
+  bool DecodeMessages(BinaryReader& in);
+  bool DecodeLegacyMessages(BinaryReader& in);
 
   MailtrapStateOptions options_;
-  std::unordered_map<std::string, Message> messages_;
+  MessageTable<Message> messages_;
+  IdRuns event_keys_;
+  std::map<MessageKey, std::string> irregular_ids_;  // ids that are not lowercase UUIDs
   std::vector<metrics::LabelValues> label_sets_;
   std::map<metrics::LabelValues, std::uint32_t> label_set_index_;
+  // Label set by raw domain, stream and category, so a message costs one
+  // hash lookup instead of folding three labels and a map of label vectors
+  // (bounded: past kMaxRawLabelSets raw sets go the long way).
+  static constexpr size_t kMaxRawLabelSets = 10'000;
+  std::unordered_map<std::string, std::uint32_t> label_set_by_raw_;
+  std::string raw_key_;  // scratch for the lookup above
   std::vector<std::string> status_names_;  // at most kMaxStatuses
   std::vector<std::pair<std::string, std::uint8_t>> raw_statuses_;  // as sent -> index; a cache
+  SeriesCache series_;
   metrics::MetricSet counters_;
-  std::map<metrics::LabelValues, std::int64_t> current_;  // labels + status -> messages
+  std::map<std::pair<std::uint32_t, std::uint8_t>, std::int64_t> current_;  // (label set, status) -> messages
   LabelFolder domains_, streams_, categories_, statuses_, bounce_categories_;
-  std::deque<PendingDetail> detail_queue_;
+  // A wanted detail: 32 bytes instead of PendingDetail's 80 with its id
+  // string (a third of the messages can wait here when events run behind).
+  struct QueuedDetail {
+    MessageKey key;
+    std::int64_t queued_at_ms = 0;
+    int failures = 0;  // malformed answers so far
+  };
+  std::deque<QueuedDetail> detail_queue_;
   std::set<std::string> unknown_event_types_;  // logged once each
   OverflowCounts overflow_;
   std::uint64_t limit_evictions_ = 0;  // since start; not in the state file

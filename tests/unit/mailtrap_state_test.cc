@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "exporter/metrics/catalogue.h"
 
 namespace ele {
@@ -162,7 +164,7 @@ class MailtrapEventsTest : public MailtrapStateTest {
   std::vector<std::string> Queue(MailtrapState& s) {
     std::vector<std::string> ids;
     MailtrapState copy = s;
-    while (const PendingDetail* d = copy.NextDetail()) {
+    while (const std::optional<PendingDetail> d = copy.NextDetail()) {
       ids.push_back(d->message_id);
       copy.DropDetail();
     }
@@ -253,6 +255,82 @@ TEST_F(MailtrapEventsTest, EncodeKeepsCountedEventsAndTheQueue) {
   EXPECT_EQ(result.Value(m::kMtEventsTotal, Event("delivery")), 1);
   EXPECT_EQ(result.Value(m::kMtEventsTotal, Event("open")), 1);
   EXPECT_EQ(Hist(result, m::kMtDeliveryDelay, {"prod", "mail.example.com", "transactional"}).count, 1u);
+}
+
+// A state file written by the build before the compact layout (ids as
+// strings): an enqueued and a delivered UUID message, one opted out with an
+// irregular id, and the delivered one's events fetched.
+const char* const kLegacyBlobHex =
+    "0a03050470726f64106d61696c2e6578616d706c652e636f6d0d7472616e73616374696f6e616c0777656c636f6d65096465"
+    "6c697665726564000000000000004000000000000000000000050470726f64106d61696c2e6578616d706c652e636f6d0d74"
+    "72616e73616374696f6e616c0777656c636f6d6508656e717565756564000000000000f03f00000000000000000000050470"
+    "726f64106d61696c2e6578616d706c652e636f6d0d7472616e73616374696f6e616c0777656c636f6d65096f707465645f6f"
+    "7574000000000000f03f000000000000000000000c01040470726f64106d61696c2e6578616d706c652e636f6d0d7472616e"
+    "73616374696f6e616c0777656c636f6d650000000000000040000000000000000000000d01040470726f64106d61696c2e65"
+    "78616d706c652e636f6d0d7472616e73616374696f6e616c0777656c636f6d65000000000000f03f00000000000000000000"
+    "0e01040470726f64106d61696c2e6578616d706c652e636f6d0d7472616e73616374696f6e616c0777656c636f6d65000000"
+    "000000f03f000000000000000000000f01040470726f64106d61696c2e6578616d706c652e636f6d0d7472616e7361637469"
+    "6f6e616c0777656c636f6d65000000000000f03f000000000000000000001001050470726f64106d61696c2e6578616d706c"
+    "652e636f6d0d7472616e73616374696f6e616c0777656c636f6d650864656c6976657279000000000000f03f000000000000"
+    "000000001201030470726f64106d61696c2e6578616d706c652e636f6d0d7472616e73616374696f6e616c00000000000000"
+    "000100000000000008400e00010000000000000000000000000001106d61696c2e6578616d706c652e636f6d00010d747261"
+    "6e73616374696f6e616c00010777656c636f6d65000308656e717565756564096f707465645f6f75740964656c6976657265"
+    "640000000001040470726f64106d61696c2e6578616d706c652e636f6d0d7472616e73616374696f6e616c0777656c636f6d"
+    "65030964656c697665726564096f707465645f6f757408656e717565756564032463396630663839352d666239382d346239"
+    "312d623661312d30623366643563663165326180a0d5edee660000000204000000000b6c65676163792d69642d3180a0d5ed"
+    "ee660000000103010000002438663134653435662d636565612d343637662d613065362d31633962643065316133623280a0"
+    "d5edee66040200000100010101a9cafccfa8b1cdf751010b6c65676163792d69642d3180a0d5edee6600";
+
+std::string FromHex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+TEST_F(MailtrapEventsTest, DecodesTheLegacyLayout) {
+  const std::string blob = FromHex(kLegacyBlobHex);
+  MailtrapState s = WithEvents(EventsMode::kAll);
+  BinaryReader in(blob);
+  ASSERT_TRUE(s.Decode(in));
+  ASSERT_TRUE(in.at_end());
+  EXPECT_EQ(s.tracked(), 3u);
+  EXPECT_EQ(Queue(s), (std::vector<std::string>{"legacy-id-1"}));
+  const std::string delivered_id = "8f14e45f-ceea-467f-a0e6-1c9bd0e1a3b2";
+  s.ApplyPage({Msg(delivered_id, "delivered", 2, 1), Msg("c9f0f895-fb98-4b91-b6a1-0b3fd5cf1e2a", "enqueued")}, names, kStart + 1min);
+  m::MetricSet out = Snapshot(s);
+  EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("delivered")), 2) << "known messages are not counted again";
+  EXPECT_EQ(out.Value(m::kMtMessages, With("enqueued")), 1);
+  EXPECT_EQ(out.Value(m::kMtOpensTotal, labels), 2);
+  s.ApplyPage({Msg(delivered_id, "delivered", 3, 1)}, names, kStart + 2min);
+  s.DropDetail();  // legacy-id-1
+  ASSERT_EQ(Queue(s), (std::vector<std::string>{delivered_id}));
+  s.ApplyDetail(Detail({Ev(mailtrap::EventType::kDelivery, 3), Ev(mailtrap::EventType::kOpen, 90)}));
+  out = Snapshot(s);
+  EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("delivery")), 1) << "the event counted before the upgrade stays counted once";
+  EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("open")), 1);
+}
+
+TEST_F(MailtrapEventsTest, DetailRequestsUseTheIdAsSent) {
+  // Lowercase UUIDs are kept as their 128 bits and written back; any other
+  // id (here an uppercase UUID and a short one) is kept as sent.
+  MailtrapState s = WithEvents(EventsMode::kFailures);
+  const std::vector<std::string> ids = {"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", "msg-1"};
+  for (const auto& id : ids) s.ApplyPage({Msg(id, "enqueued")}, names, kStart);
+  s.QueueLongEnqueued(kStart + 11min);
+  std::vector<std::string> queued = Queue(s);
+  std::sort(queued.begin(), queued.end());
+  std::vector<std::string> expected = ids;
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(queued, expected);
+  BinaryWriter saved;
+  s.Encode(saved);
+  MailtrapState restored = WithEvents(EventsMode::kFailures);
+  BinaryReader in(saved.data());
+  ASSERT_TRUE(restored.Decode(in));
+  while (restored.NextDetail()) restored.DropDetail();
+  restored.ApplyPage({Msg(ids[2], "not_delivered")}, names, kStart + 12min);
+  EXPECT_EQ(Queue(restored), (std::vector<std::string>{"msg-1"}));
+  EXPECT_EQ(Snapshot(restored).Value(m::kMtMessagesTotal, With("not_delivered")), 1);
 }
 
 }  // namespace

@@ -226,8 +226,8 @@ bool MailtrapCollector::ReadDetails(CycleContext& ctx, std::string* error) {
   if (ctx.detail_api == nullptr) return true;
   state_.QueueLongEnqueued(ctx.clock.Now());
   for (int fetched = 0; fetched < PerCycle(account_.detail_requests_per_minute); ++fetched) {
-    const PendingDetail* next = state_.NextDetail();
-    if (next == nullptr) break;
+    const std::optional<PendingDetail> next = state_.NextDetail();
+    if (!next) break;
     const HttpRequest request = Request(EmailLogsUrl() + "/" + PercentEncode(next->message_id));
     const HttpResponse response = ctx.detail_api->Get(request);
     if (response.status == 404) {  // aged out of retention: nothing left to count
@@ -248,7 +248,7 @@ bool MailtrapCollector::ReadDetails(CycleContext& ctx, std::string* error) {
     }
     state_.ApplyDetail(*detail);
   }
-  if (const PendingDetail* next = state_.NextDetail()) {
+  if (const std::optional<PendingDetail> next = state_.NextDetail()) {
     details_current_as_of_ = FromUnixMillis(next->queued_at_ms);
   } else {
     details_current_as_of_ = ctx.clock.Now();
