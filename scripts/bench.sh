@@ -49,6 +49,26 @@ exporter=$!
 sleep 5
 idle_kib=$(awk '/^VmRSS/ {print $2}' "/proc/$exporter/status")
 kill "$exporter"; wait "$exporter" 2>/dev/null || true
+# The floor under it: a C program that only initialises Debian's libcurl
+# (which loads OpenSSL, GnuTLS, Kerberos, LDAP, ...) and makes one request.
+cat >"$out/curl_floor.c" <<'C'
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, "http://127.0.0.1:9/");
+  curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  FILE* status = fopen("/proc/self/status", "r");
+  char line[256];
+  while (fgets(line, sizeof line, status)) if (strncmp(line, "VmRSS:", 6) == 0) fputs(line + 6, stdout);
+  return 0;
+}
+C
+cc -O2 -o "$out/curl_floor" "$out/curl_floor.c" -lcurl
+curl_floor_kib=$("$out/curl_floor" | awk '{print $1}')
 
 # /metrics p99 with 10,000 series, 32 connections, through the exporter's
 # own web server.
@@ -95,6 +115,7 @@ row "ingest, Mailtrap (1,000 messages), messages/s" "$(fmt "$mt_ingest")" ">= 10
 row "memory per tracked message, JetEmail (1M), bytes" "$(fmt "$mem_jet" 1)" "<= 80" "$(ok "$mem_jet" le 80)"
 row "memory per tracked message, Mailtrap (1M), bytes" "$(fmt "$mem_mt" 1)" "<= 80" "$(ok "$mem_mt" le 80)"
 row "idle RSS, 2 accounts, nothing tracked, MiB" "$(fmt "$idle_mib" 1)" "<= 12" "$(ok "$idle_mib" le 12)"
+row "  of which the floor: libcurl alone in a C program, MiB" "$(fmt "$(awk -v k="$curl_floor_kib" 'BEGIN { print k / 1024 }')" 1)" "(info)" ""
 row "/metrics p99, $series series, wrk -c 32, ms ($(fmt "$rps") req/s)" "$(fmt "$p99_ms" 2)" "<= 5" "$(ok "$p99_ms" le 5)"
 row "/metrics render of 10,000 series (after a publish), ms" "$(fmt "$render" 2)" "(info)" ""
 row "state file save, JetEmail 1M messages, ms" "$(fmt "$jet_save")" "<= 300" "$(ok "$jet_save" le 300)"

@@ -249,7 +249,7 @@ TEST_F(MailtrapCollectorTest, FailedMessagesAreFetchedThroughTheDetailBudgetAndG
   EXPECT_EQ(self.Value(m::kApiRequestsTotal, {"mailtrap", "prod", "404"}), 1);
 }
 
-TEST_F(MailtrapCollectorTest, RefreshPassesArePacedByTheRefreshInterval) {
+TEST_F(MailtrapCollectorTest, RefreshPassesArePacedAndBackOffWhileNothingChanges) {
   MiniMailtrap api;
   api.page_size = 50;
   for (int i = 0; i < 30; ++i) api.rows.push_back({"id" + std::to_string(i), "delivered", ToUnixMillis(kStart - std::chrono::minutes(30 + i)), 1, 0});
@@ -257,17 +257,27 @@ TEST_F(MailtrapCollectorTest, RefreshPassesArePacedByTheRefreshInterval) {
   RequestBudget budget(30);
   account.refresh_interval = 10min;
   MailtrapCollector collector(account, collection);
-  for (int cycle = 0; cycle < 31; ++cycle) {
+  std::vector<int> pass_minutes;
+  for (int minute = 0; minute <= 135; ++minute) {
+    if (minute == 71) api.rows[3].opens = 2;  // read by the pass at 110, which resets the wait
+    if (minute == 125) api.rows.insert(api.rows.begin(), {"new", "delivered", ToUnixMillis(clock.Now()), 0, 0});  // activity: resets it too
+    const size_t before = http.requests.size();
     ASSERT_TRUE(Cycle(collector, http, budget).success);
+    // A pass starts with the opened-messages read, without a cursor.
+    const bool pass_started = std::any_of(http.requests.begin() + static_cast<long>(before), http.requests.end(), [](const HttpRequest& r) {
+      const auto q = Query(r.url);
+      return One(q, "filters[opens_count][operator]") == "greater_than" && !q.contains("search_after");
+    });
+    if (pass_started) pass_minutes.push_back(minute);
     clock.Advance(60s);
   }
-  // A pass starts with the opened-messages read, without a cursor.
-  const auto passes = std::count_if(http.requests.begin(), http.requests.end(), [](const HttpRequest& r) {
-    const auto q = Query(r.url);
-    return One(q, "filters[opens_count][operator]") == "greater_than" && !q.contains("search_after");
-  });
-  EXPECT_EQ(passes, 3) << "minutes 10, 20 and 30; the first read covered the lookback";
-  EXPECT_LE(static_cast<double>(http.requests.size()) / 31, 2.0) << "an idle account costs about one call a cycle";
+  // The first read covered the lookback. Then waits of 10, 20 and 40
+  // minutes while passes find nothing; the change found at 110 brings the
+  // wait back to 10 (120); the pass at 120 finds nothing, but the new
+  // message at 125 brings it back to 10 again (130).
+  EXPECT_EQ(pass_minutes, (std::vector<int>{10, 30, 70, 110, 120, 130}));
+  EXPECT_EQ(Value(collector, m::kMtOpensTotal, labels), 31);
+  EXPECT_LE(static_cast<double>(http.requests.size()) / 136, 1.5) << "an idle account costs about one call a cycle";
 }
 
 TEST_F(MailtrapCollectorTest, UnresolvableDomainsLabelById) {

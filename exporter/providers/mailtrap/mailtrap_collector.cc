@@ -177,23 +177,31 @@ bool MailtrapCollector::ReadRefresh(CycleContext& ctx, TimePoint now, std::int64
   if (refresh_reads_.empty()) {
     // Paced: a pass costs at least one call per filter, which an idle
     // account would otherwise pay every cycle.
-    if (refresh_current_as_of_ && now - refresh_pass_started_ < account_.refresh_interval) return true;
+    if (refresh_current_as_of_ && now - refresh_pass_started_ < RefreshWait()) return true;
     if (!StartRefreshPass(now, covered_from)) {
       refresh_current_as_of_ = refresh_pass_started_ = now;  // the new-message read alone covers the lookback
       return true;
     }
+    refresh_pass_found_change_ = false;
   }
   while (!refresh_reads_.empty() && *used < allowance) {
     int pages = 0;
+    const std::uint64_t changes_before = state_.changes();
     const Step step = Continue(ctx, refresh_reads_.back(), allowance - *used, &pages, error);
     *used += pages;
+    refresh_pass_found_change_ |= state_.changes() != changes_before;
     if (step == Step::kFailed) return false;
     if (step == Step::kPaused) break;
     refresh_reads_.pop_back();
   }
-  if (refresh_reads_.empty()) refresh_current_as_of_ = refresh_pass_started_;
+  if (refresh_reads_.empty()) {
+    refresh_current_as_of_ = refresh_pass_started_;
+    refresh_backoff_ = refresh_pass_found_change_ ? 1 : std::min(2 * refresh_backoff_, kMaxRefreshBackoff);
+  }
   return true;
 }
+
+Duration MailtrapCollector::RefreshWait() const { return account_.refresh_interval * refresh_backoff_; }
 
 void MailtrapCollector::WarnIfBehind(TimePoint now) {
   using std::chrono::duration_cast;
@@ -205,7 +213,7 @@ void MailtrapCollector::WarnIfBehind(TimePoint now) {
   };
   const Part parts[] = {
       {"enqueued", stragglers_current_as_of_, std::max<Duration>(10 * collection_.interval, std::chrono::minutes(5))},
-      {"refresh", refresh_current_as_of_, account_.refresh_interval + collection_.lookback / 4},
+      {"refresh", refresh_current_as_of_, account_.refresh_interval * kMaxRefreshBackoff + collection_.lookback / 4},
       {"events", details_current_as_of_, std::max<Duration>(10 * collection_.interval, std::chrono::minutes(5))},
   };
   if (now - last_behind_warning_ < std::chrono::minutes(10)) return;
@@ -262,9 +270,13 @@ CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
   RefreshDomains(ctx);
   const int allowance = PerCycle(account_.requests_per_minute);
   int used = 0;
+  const std::uint64_t changes_before = state_.changes();
   const std::optional<std::int64_t> covered_from = ReadNew(ctx, now, &used, &result.error);
   bool ok = covered_from.has_value();
   if (ok) ok = ReadStragglers(ctx, now, *covered_from, allowance, &used, &result.error);
+  // New or newly delivered messages bring opens and clicks: refresh at the
+  // configured pace again.
+  if (state_.changes() != changes_before) refresh_backoff_ = 1;
   if (ok) ok = ReadRefresh(ctx, now, *covered_from, allowance, &used, &result.error);
   if (ok) ok = ReadDetails(ctx, &result.error);
   WarnIfBehind(now);

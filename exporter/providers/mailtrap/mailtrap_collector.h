@@ -7,7 +7,9 @@
 //      (only those no longer enqueued are asked for);
 //   3. a rolling refresh of the lookback, asking only for messages that can
 //      still change: opened (opens_count > 0), clicked without an open, and
-//      opted out. Delivered messages nobody opened cost nothing.
+//      opted out. Delivered messages nobody opened cost nothing. Passes
+//      that find nothing new wait longer (up to kMaxRefreshBackoff times
+//      refresh_interval), until activity returns.
 // Part 1 takes what it needs, part 2 what is left of the cycle's share (at
 // least one page), part 3 the rest. Parts 2 and 3 resume by cursor where the
 // previous cycle stopped; email_logs_exporter_part_lag_seconds shows how far
@@ -29,6 +31,10 @@ class MailtrapCollector final : public AccountCollector {
  public:
   static constexpr std::chrono::hours kDomainRefresh{1};
   static constexpr int kMaxPagesPerRead = 100'000;
+  // A refresh pass that found no change doubles the wait before the next,
+  // up to this many refresh_intervals; any change resets it. An idle account
+  // then pays for its opened messages a quarter as often.
+  static constexpr int kMaxRefreshBackoff = 4;
 
   MailtrapCollector(MailtrapAccount account, CollectionConfig collection);
 
@@ -64,6 +70,7 @@ class MailtrapCollector final : public AccountCollector {
   std::optional<std::int64_t> ReadNew(CycleContext& ctx, TimePoint now, int* used, std::string* error);
   bool ReadStragglers(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used, std::string* error);
   bool ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used, std::string* error);
+  Duration RefreshWait() const;
   void WarnIfBehind(TimePoint now);
   // Message details (events) through the detail budget, after the list parts.
   bool ReadDetails(CycleContext& ctx, std::string* error);
@@ -85,6 +92,8 @@ class MailtrapCollector final : public AccountCollector {
   TimePoint straggler_read_started_{};
   std::vector<Read> refresh_reads_;        // part 3, current pass
   TimePoint refresh_pass_started_{};
+  bool refresh_pass_found_change_ = false;
+  int refresh_backoff_ = 1;                // RefreshWait() in refresh_intervals: 1, 2, 4
   // Every change of its messages up to these times has been read.
   std::optional<TimePoint> stragglers_current_as_of_, refresh_current_as_of_, details_current_as_of_;
   TimePoint last_behind_warning_{};
