@@ -317,7 +317,7 @@ bool JetEmailState::DecodeMessages(BinaryReader& in) {
     bool spam = false;
     if (!in.Fixed64(&msg.key[0]) || !in.Fixed64(&msg.key[1]) || !in.I64(&msg.first_seen_ms) || !in.U64(&arrival_back) ||
         !in.U64(&delivery) || !in.U64(&rejected) || !in.U64(&domain) || !in.U64(&status) || !in.U64(&seen) || !in.Bool(&spam) ||
-        !in.Count(&actions)) {
+        !in.Count(&actions) || !PlausibleUnixMs(msg.first_seen_ms)) {
       return false;
     }
     if (arrival_back > std::numeric_limits<std::uint32_t>::max() || delivery > std::numeric_limits<std::uint32_t>::max() ||
@@ -363,7 +363,7 @@ bool JetEmailState::DecodeLegacyMessages(BinaryReader& in) {
     std::int64_t first_seen = 0, arrival = 0, delivery = 0, rejected = 0;
     std::uint64_t ids = 0;
     if (!in.Str(&uid) || !in.I64(&first_seen) || !in.I64(&arrival) || !in.I64(&delivery) || !in.I64(&rejected) || !in.Str(&domain) ||
-        !in.Str(&status) || !DecodeStrings(in, &statuses_seen) || !in.Count(&ids)) {
+        !in.Str(&status) || !DecodeStrings(in, &statuses_seen) || !in.Count(&ids) || !PlausibleUnixMs(first_seen) || !PlausibleUnixMs(arrival)) {
       return false;
     }
     Message& msg = messages_.Append();

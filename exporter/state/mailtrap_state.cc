@@ -483,7 +483,7 @@ bool MailtrapState::Decode(BinaryReader& in) {
     std::int64_t failures = 0;
     if (compact ? !in.Fixed64(&d.key[0]) || !in.Fixed64(&d.key[1]) : !in.Str(&legacy_id)) return false;
     if (!compact) d.key = KeyFor(legacy_id);
-    if (!in.I64(&d.queued_at_ms) || !in.I64(&failures) || failures < 0 || failures >= 3) return false;
+    if (!in.I64(&d.queued_at_ms) || !in.I64(&failures) || !PlausibleUnixMs(d.queued_at_ms) || failures < 0 || failures >= 3) return false;
     d.failures = static_cast<int>(failures);
     if (messages_.Find(d.key) != nullptr) detail_queue_.push_back(d);  // else nothing left to fetch it for
   }
@@ -498,7 +498,7 @@ bool MailtrapState::DecodeMessages(BinaryReader& in) {
     Message& msg = messages_.Append();
     std::uint64_t opens = 0, clicks = 0, label_set = 0, status = 0, seen = 0, flags = 0, events = 0;
     if (!in.Fixed64(&msg.key[0]) || !in.Fixed64(&msg.key[1]) || !in.I64(&msg.sent_at_ms) || !in.U64(&opens) || !in.U64(&clicks) ||
-        !in.U64(&label_set) || !in.U64(&status) || !in.U64(&seen) || !in.U64(&flags) || !in.Count(&events)) {
+        !in.U64(&label_set) || !in.U64(&status) || !in.U64(&seen) || !in.U64(&flags) || !in.Count(&events) || !PlausibleUnixMs(msg.sent_at_ms)) {
       return false;
     }
     if (opens > std::numeric_limits<std::uint32_t>::max() || clicks > std::numeric_limits<std::uint32_t>::max() ||
@@ -546,7 +546,7 @@ bool MailtrapState::DecodeLegacyMessages(BinaryReader& in) {
     bool queued = false, fetched = false, delay = false;
     if (!in.Str(&id) || !in.I64(&sent_at) || !in.I64(&opens) || !in.I64(&clicks) || !in.U64(&label_set) || label_set >= label_sets_.size() ||
         !in.U64(&status) || (status >= status_names_.size() && status != kNoStatus) || !in.U64(&seen) || seen >= (1u << kMaxStatuses) ||
-        !in.Bool(&queued) || !in.Bool(&fetched) || !in.Bool(&delay) || !in.Count(&events)) {
+        !in.Bool(&queued) || !in.Bool(&fetched) || !in.Bool(&delay) || !in.Count(&events) || !PlausibleUnixMs(sent_at)) {
       return false;
     }
     Message& msg = messages_.Append();

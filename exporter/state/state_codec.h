@@ -24,6 +24,11 @@ bool DecodeLabelFolder(BinaryReader& in, LabelFolder* folder);
 void EncodeOverflowCounts(const OverflowCounts& counts, BinaryWriter& out);
 bool DecodeOverflowCounts(BinaryReader& in, OverflowCounts* counts);
 
+// A time read back from a state file: within about 270 years of 1970, so
+// it converts to a TimePoint (nanoseconds: 1678-2262) and differences of
+// two never overflow. A damaged file is refused instead.
+inline bool PlausibleUnixMs(std::int64_t ms) { return ms > -(std::int64_t{1} << 43) && ms < (std::int64_t{1} << 43); }
+
 void EncodeStrings(const std::vector<std::string>& values, BinaryWriter& out);
 bool DecodeStrings(BinaryReader& in, std::vector<std::string>* values);
 
@@ -45,7 +50,7 @@ bool DecodeCollectorBlob(std::string_view blob, std::string_view tag, std::optio
   BinaryReader in(blob);
   std::string found;
   std::int64_t watermark_ms = 0;
-  if (!in.Str(&found) || found != tag || !in.I64(&watermark_ms) || !state.Decode(in) || !in.at_end()) return false;
+  if (!in.Str(&found) || found != tag || !in.I64(&watermark_ms) || !PlausibleUnixMs(watermark_ms) || !state.Decode(in) || !in.at_end()) return false;
   if (watermark_ms != 0) watermark = FromUnixMillis(watermark_ms);
   return true;
 }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "exporter/metrics/catalogue.h"
 #include "exporter/providers/jetemail/jetemail_collector.h"
@@ -115,6 +116,31 @@ TEST(CollectorStateTest, MalformedBlobsAreRefused) {
   mt.name = "prod";
   MailtrapCollector mailtrap(mt, CollectionConfig{});
   EXPECT_FALSE(mailtrap.RestoreState(blob)) << "another provider's blob";
+}
+
+// Times later code converts or subtracts (the watermark, message times)
+// are refused when no clock could have written them, rather than
+// overflowing (found by state_file_fuzzer).
+TEST(CollectorStateTest, ImplausibleTimesAreRefused) {
+  JetEmailAccount account;
+  account.name = "main";
+  JetEmailCollector original(account, CollectionConfig{});
+  original.state().ApplyPage({jetemail::Entry{"u1", "example.com", "queued", 0, 0, {}}}, FromUnixMillis(1'767'225'600'000));
+  const std::string blob = original.EncodeState();  // tag, watermark 0 (one byte), state
+  BinaryReader in(blob);
+  std::string tag;
+  ASSERT_TRUE(in.Str(&tag));
+  BinaryWriter prefix;
+  prefix.Str(tag);
+  const std::string state = blob.substr(prefix.data().size() + 1);
+  for (const std::int64_t watermark_ms : {std::int64_t{1'767'225'600'000}, std::numeric_limits<std::int64_t>::max(), std::int64_t{1} << 50,
+                                          -(std::int64_t{1} << 50)}) {
+    BinaryWriter out;
+    out.Str(tag);
+    out.I64(watermark_ms);
+    JetEmailCollector fresh(account, CollectionConfig{});
+    EXPECT_EQ(fresh.RestoreState(out.data() + state), watermark_ms == 1'767'225'600'000) << "watermark " << watermark_ms;
+  }
 }
 
 }  // namespace
