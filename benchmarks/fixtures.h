@@ -5,13 +5,25 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "exporter/metrics/metrics_hub.h"
 #include "exporter/state/jetemail_state.h"
 #include "exporter/state/mailtrap_state.h"
 
 namespace ele::bench {
+
+// The clock of every benchmark: 2026-01-01T00:00:00Z.
+constexpr std::int64_t kBaseMs = 1'767'225'600'000;
+inline const TimePoint kNow = FromUnixMillis(kBaseMs);
+// Sending domains of MailtrapPage()'s messages (a third stay unresolved).
+inline const std::map<std::int64_t, std::string> kDomainNames = {{3938, "mail.example.com"}, {3939, "news.example.com"}};
+
+inline void ApplyMailtrap(MailtrapState& state, const std::vector<mailtrap::Message>& messages) {
+  state.ApplyPage(messages, kDomainNames, kNow);
+}
 
 // A JetEmail `/inbound/account/logs` page of `entries` entries, uids
 // "<first_uid>..." upwards. Each entry has an inbound and a delivery action;

@@ -16,19 +16,6 @@ namespace ele::bench {
 namespace {
 
 constexpr int kPageEntries = 1000;
-constexpr std::int64_t kBaseMs = 1'767'225'600'000;
-const TimePoint kNow = FromUnixMillis(kBaseMs);
-const std::map<std::int64_t, std::string> kDomainNames = {{3938, "mail.example.com"}, {3939, "news.example.com"}};
-
-// MailtrapState::ApplyPage gained a `now` argument; either form is measured.
-template <typename State>
-void ApplyMailtrap(State& state, const std::vector<mailtrap::Message>& messages) {
-  if constexpr (requires { state.ApplyPage(messages, kDomainNames, kNow); }) {
-    state.ApplyPage(messages, kDomainNames, kNow);
-  } else {
-    state.ApplyPage(messages, kDomainNames);
-  }
-}
 
 void JetEmailParse(benchmark::State& state) {
   const std::string page = JetEmailPage(kPageEntries, 0, kBaseMs);

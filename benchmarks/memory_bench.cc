@@ -16,18 +16,6 @@
 namespace ele::bench {
 namespace {
 
-constexpr std::int64_t kBaseMs = 1'767'225'600'000;
-const TimePoint kNow = FromUnixMillis(kBaseMs);
-const std::map<std::int64_t, std::string> kDomainNames = {{3938, "mail.example.com"}, {3939, "news.example.com"}};
-
-template <typename State>
-void ApplyMailtrap(State& state, const std::vector<mailtrap::Message>& messages) {
-  if constexpr (requires { state.ApplyPage(messages, kDomainNames, kNow); }) {
-    state.ApplyPage(messages, kDomainNames, kNow);
-  } else {
-    state.ApplyPage(messages, kDomainNames);
-  }
-}
 
 // Freed parse buffers stay mapped in malloc's arenas; trimming before each
 // reading leaves only what the state holds.

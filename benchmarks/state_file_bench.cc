@@ -19,19 +19,7 @@
 namespace ele::bench {
 namespace {
 
-constexpr std::int64_t kBaseMs = 1'767'225'600'000;
-const TimePoint kNow = FromUnixMillis(kBaseMs);
-const std::map<std::int64_t, std::string> kDomainNames = {{3938, "mail.example.com"}, {3939, "news.example.com"}};
 constexpr int kMessages = 1'000'000;
-
-template <typename State>
-void ApplyMailtrap(State& state, const std::vector<mailtrap::Message>& messages) {
-  if constexpr (requires { state.ApplyPage(messages, kDomainNames, kNow); }) {
-    state.ApplyPage(messages, kDomainNames, kNow);
-  } else {
-    state.ApplyPage(messages, kDomainNames);
-  }
-}
 
 std::string TempPath(std::string name) {
   std::replace(name.begin(), name.end(), '/', '_');

@@ -56,26 +56,10 @@ std::string LogfmtValue(std::string_view v) {
     }
   }
   if (!needs_quotes) return std::string(v);
-  std::string out = "\"";
-  for (char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
+  std::string quoted = "\"";  // logfmt quotes with JSON's escapes
+  quoted += JsonEscape(v);
+  quoted += '"';
+  return quoted;
 }
 
 }  // namespace

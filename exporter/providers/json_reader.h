@@ -353,4 +353,14 @@ inline std::string ErrorMessageOf(const Json& doc) {
   return {};
 }
 
+// ErrorMessageOf an HTTP error body, which may be anything. Never throws.
+inline std::string ErrorMessageOfBody(std::string_view body) {
+  try {
+    const Json doc = Json::parse(body.data(), body.data() + body.size(), nullptr, /*allow_exceptions=*/false);
+    return doc.is_discarded() ? std::string() : ErrorMessageOf(doc);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 }  // namespace ele::json_reader

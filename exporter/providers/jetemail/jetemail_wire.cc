@@ -287,14 +287,6 @@ std::expected<Page, std::string> ParsePage(std::string_view body) {
   return ParsePageReference(body);
 }
 
-std::string ParseErrorMessage(std::string_view body) {
-  try {
-    const Json doc = Json::parse(body.data(), body.data() + body.size(), nullptr,
-                                 /*allow_exceptions=*/false);
-    return doc.is_discarded() ? std::string() : ErrorMessageOf(doc);
-  } catch (const std::exception&) {
-    return {};
-  }
-}
+std::string ParseErrorMessage(std::string_view body) { return ErrorMessageOfBody(body); }
 
 }  // namespace ele::jetemail

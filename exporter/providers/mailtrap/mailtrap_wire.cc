@@ -441,15 +441,7 @@ std::expected<std::vector<SendingDomain>, std::string> ParseSendingDomains(std::
   return ParseWith<std::vector<SendingDomain>>(body, ReadSendingDomains);
 }
 
-std::string ParseErrorMessage(std::string_view body) {
-  try {
-    const Json doc = Json::parse(body.data(), body.data() + body.size(), nullptr,
-                                 /*allow_exceptions=*/false);
-    return doc.is_discarded() ? std::string() : ErrorMessageOf(doc);
-  } catch (const std::exception&) {
-    return {};
-  }
-}
+std::string ParseErrorMessage(std::string_view body) { return ErrorMessageOfBody(body); }
 
 std::expected<std::int64_t, std::string> ParseIso8601Ms(std::string_view text) {
   DateTime fields;
