@@ -28,6 +28,9 @@ get() { jq -r --arg p "$2" --arg k "$3" '[.benchmarks[] | select(.name | startsw
 run ingest ingest_bench '.'
 run mem_jet memory_bench '^JetEmailMemoryPerMessage/'
 run mem_mt memory_bench '^MailtrapMemoryPerMessage/'
+for provider in JetEmail Mailtrap; do
+  for n in 100000 300000 2000000; do run "scale_${provider}_$n" memory_bench "^${provider}MemoryScaling/$n/"; done
+done
 run state state_file_bench '.'
 run scrape scrape_bench '.'
 run api api_cost_bench '.'
@@ -128,5 +131,10 @@ row "API cost, JetEmail steady state, requests/cycle" "$(fmt "$jet_api" 1)" "<= 
 row "API cost, Mailtrap steady state, requests/cycle" "$(fmt "$mt_api" 1)" "<= 2" "$(ok "$mt_api" le 2)"
 echo
 echo "Scaling (see README, Performance):"
+for provider in JetEmail Mailtrap; do
+  for n in 100000 300000 2000000; do
+    echo "  memory $provider, $n tracked: $(fmt "$(get "scale_${provider}_$n" "${provider}MemoryScaling" bytes_per_message)" 1) bytes a message"
+  done
+done
 jq -r '.benchmarks[] | select(.name | startswith("JetEmailIngestBySize")) | "  ingest JetEmail, \(.name | split("/")[1]) entries a page: \(.items_per_second | floor) entries/s"' "$out/ingest.json"
 jq -r '.benchmarks[] | select(.name | startswith("MetricsRender")) | "  render \(.series | floor) series: \(.real_time * 100 | floor / 100) ms"' "$out/scrape.json"
