@@ -106,7 +106,11 @@ std::uint32_t MailtrapState::LabelSetOf(const mailtrap::Message& message, const 
     const bool allowed = message.category && std::find(options_.categories.begin(), options_.categories.end(), *message.category) != options_.categories.end();
     category = allowed ? &*message.category : &kOtherCategory;
   }
-  raw_key_.assign(*domain_name).append(1, '\n').append(message.sending_stream).append(1, '\n').append(*category);
+  raw_key_.clear();
+  for (const std::string* part : {domain_name, &message.sending_stream, category}) {  // length-prefixed: no separator to forge
+    const auto size = static_cast<std::uint32_t>(part->size());
+    raw_key_.append(reinterpret_cast<const char*>(&size), sizeof size).append(*part);
+  }
   if (auto it = label_set_by_raw_.find(raw_key_); it != label_set_by_raw_.end()) return it->second;
   const std::uint32_t label_set = InternLabels({options_.account, FoldLabel(domains_, "domain", *domain_name),
                                                 FoldLabel(streams_, "stream", message.sending_stream), FoldLabel(categories_, "category", *category)});

@@ -102,6 +102,18 @@ TEST_F(MailtrapStateTest, CategoryFollowsTheAllowlistAndDomainFallsBackToId) {
   EXPECT_EQ(plain.Value(m::kMtMessagesTotal, {"prod", "mail.example.com", "transactional", "", "delivered"}), 1);
 }
 
+TEST_F(MailtrapStateTest, LabelValuesThatConcatenateAlikeStayApart) {
+  std::map<std::int64_t, std::string> odd_names{{7, "d\ns"}, {8, "d"}};
+  mailtrap::Message first = Msg("m1", "delivered"), second = Msg("m2", "delivered");
+  first.sending_stream = "t";
+  second.sending_domain = 8;
+  second.sending_stream = "s\nt";
+  state.ApplyPage({first, second}, odd_names, kStart);
+  const m::MetricSet out = Export();
+  EXPECT_EQ(out.Value(m::kMtMessagesTotal, {"prod", "d\ns", "t", "welcome", "delivered"}), 1);
+  EXPECT_EQ(out.Value(m::kMtMessagesTotal, {"prod", "d", "s\nt", "welcome", "delivered"}), 1);
+}
+
 TEST_F(MailtrapStateTest, EvictsBySentAtAfterRetention) {
   state.ApplyPage({Msg("m8", "enqueued")}, names, kStart);
   EXPECT_EQ(state.OldestEnqueuedSentAtMs(), ToUnixMillis(kStart));
