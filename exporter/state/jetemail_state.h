@@ -87,6 +87,7 @@ class JetEmailState {
     std::uint64_t spam_observed : 1;
     std::int64_t arrival_ms() const { return first_seen_ms - arrival_back_ms; }
   };
+  static_assert(sizeof(Message) == 48, "a tracked message's row; memory_bench's figure depends on it");
 
   // Label values by id, for the label values of counters and gauges.
   struct Interned {

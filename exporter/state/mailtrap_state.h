@@ -100,6 +100,7 @@ class MailtrapState {
     bool detail_fetched : 1 = false;
     bool delay_observed : 1 = false;
   };
+  static_assert(sizeof(Message) == 48, "a tracked message's row; memory_bench's figure depends on it");
 
   // Mailtrap's message ids are lowercase UUIDs: their 128 bits are the key,
   // and the id is written back from it for a detail request. Any other id
