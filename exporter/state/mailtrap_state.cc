@@ -81,6 +81,13 @@ MessageKey MailtrapState::KeyFor(std::string_view message_id) {
   return HashedKey(message_id);
 }
 
+MessageKey MailtrapState::RememberedKeyFor(const std::string& message_id) {
+  if (auto uuid = UuidBits(message_id)) return *uuid;
+  const MessageKey key = HashedKey(message_id);
+  irregular_ids_.try_emplace(key, message_id);
+  return key;
+}
+
 std::string MailtrapState::IdOf(const MessageKey& key) const {
   auto it = irregular_ids_.find(key);
   return it != irregular_ids_.end() ? it->second : UuidText(key);
@@ -132,15 +139,12 @@ void MailtrapState::ApplyPage(const std::vector<mailtrap::Message>& messages, co
 }
 
 void MailtrapState::ApplyMessage(const mailtrap::Message& seen, const std::map<std::int64_t, std::string>& domain_names, TimePoint now) {
-  const std::optional<MessageKey> uuid = UuidBits(seen.message_id);
-  const MessageKey key = uuid ? *uuid : HashedKey(seen.message_id);
   bool is_new = false;
-  Message& msg = messages_.FindOrInsert(key, &is_new);
+  Message& msg = messages_.FindOrInsert(RememberedKeyFor(seen.message_id), &is_new);
   if (is_new) {
     msg.sent_at_ms = seen.sent_at_ms;
     msg.label_set = LabelSetOf(seen, domain_names);
     msg.events_at = event_keys_.end();
-    if (!uuid) irregular_ids_.emplace(key, seen.message_id);
   }
   const std::uint64_t changes_before = changes_;
   const std::uint8_t status = StatusOf(seen.status);
@@ -554,8 +558,7 @@ bool MailtrapState::DecodeLegacyMessages(BinaryReader& in) {
       return false;
     }
     Message& msg = messages_.Append();
-    msg.key = KeyFor(id);
-    if (UuidText(msg.key) != id) irregular_ids_.emplace(msg.key, id);
+    msg.key = RememberedKeyFor(id);
     msg.sent_at_ms = sent_at;
     msg.opens = Saturate32(opens);
     msg.clicks = Saturate32(clicks);

@@ -106,6 +106,7 @@ class MailtrapState {
   // and the id is written back from it for a detail request. Any other id
   // is hashed and kept whole in irregular_ids_.
   static MessageKey KeyFor(std::string_view message_id);
+  MessageKey RememberedKeyFor(const std::string& message_id);  // KeyFor, keeping an irregular id
   std::string IdOf(const MessageKey& key) const;
 
   const metrics::LabelValues& Labels(const Message& msg) const { return label_sets_[msg.label_set]; }
