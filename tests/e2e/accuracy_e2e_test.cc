@@ -84,30 +84,43 @@ TEST(AccuracyE2ETest, JetEmailCountersEqualTheGroundTruth) {
   EXPECT_EQ(std::count_if(requests.begin(), requests.end(), [](const auto& r) { return r.status == 429; }), 0);
 }
 
-// The list call allows 60 requests a minute, so the exporter reads about
-// 3 pages per 3 s cycle; a status must last longer than a cycle period to be
-// observed, hence the 15 s dwell.
-TEST(AccuracyE2ETest, MailtrapCountersEqualTheGroundTruthWithinSixtyCallsAMinute) {
+// Both Mailtrap tests: a fake enforcing the API's 60 list calls a minute,
+// statuses that outlast a 3 s cycle, and an exporter allowed all 60 calls
+// with a refresh pass every kMailtrapRefreshS seconds.
+constexpr int kMailtrapRefreshS = 15;
+
+fake::ScenarioSpec MailtrapSpec(std::uint64_t seed, int messages, int duration_s) {
   fake::ScenarioSpec spec;
-  spec.seed = 777;
+  spec.seed = seed;
   fake::MailtrapAccountSpec mt;
   mt.token = "acc-mt-token";
-  mt.message_count = 3000;
-  mt.duration_s = 60;
+  mt.message_count = messages;
+  mt.duration_s = duration_s;
   mt.page_size = 200;
   mt.list_limit_per_minute = 60;
   spec.mailtrap = {mt};
   spec.min_status_dwell_s = 15;
   spec.late_activity_s = 30;
-  fake::FakeApiServer api(spec);
+  return spec;
+}
+
+std::unique_ptr<ExporterProcess> LaunchForMailtrap(const TempDir& dir, const fake::FakeApiServer& api, const std::string& account_lines) {
+  return Launch(dir,
+                "collection:\n  interval: 3s\n  lookback: 1h\n  overlap: 5s\n  request_timeout: 5s\n"
+                "mailtrap:\n  - name: prod\n    account_id: 123456\n    api_token_env: ACC_MT_TOKEN\n    base_url: " + api.base_url() +
+                    "\n    requests_per_minute: 60\n    refresh_interval: " + std::to_string(kMailtrapRefreshS) + "s\n" + account_lines,
+                {{"ACC_MT_TOKEN", "acc-mt-token"}});
+}
+
+// The list call allows 60 requests a minute, so the exporter reads about
+// 3 pages per 3 s cycle; a status must last longer than a cycle period to be
+// observed, hence the 15 s dwell.
+TEST(AccuracyE2ETest, MailtrapCountersEqualTheGroundTruthWithinSixtyCallsAMinute) {
+  fake::FakeApiServer api(MailtrapSpec(777, 3000, 60));
   ASSERT_TRUE(api.Start());
 
   TempDir dir;
-  auto exporter = Launch(dir,
-                         "collection:\n  interval: 3s\n  lookback: 1h\n  overlap: 5s\n  request_timeout: 5s\n"
-                         "mailtrap:\n  - name: prod\n    account_id: 123456\n    api_token_env: ACC_MT_TOKEN\n    base_url: " + api.base_url() +
-                             "\n    requests_per_minute: 60\n    refresh_interval: 15s\n    categories: [welcome, password_reset]\n    events: off\n",
-                         {{"ACC_MT_TOKEN", "acc-mt-token"}});
+  auto exporter = LaunchForMailtrap(dir, api, "    categories: [welcome, password_reset]\n    events: off\n");
   ASSERT_TRUE(exporter);
   fake::TruthOptions options;
   options.mailtrap_categories = {"welcome", "password_reset"};
@@ -118,9 +131,10 @@ TEST(AccuracyE2ETest, MailtrapCountersEqualTheGroundTruthWithinSixtyCallsAMinute
   EXPECT_TRUE(ConvergesToTruth(*exporter, truth, names, 300s)) << exporter->Log().substr(0, 4000);
   // Every part of the budget plan keeps up at this volume: each is current
   // to within a few cycles, the refresh within its longest wait once the
-  // traffic is over (kMaxRefreshBackoff x 15 s).
+  // traffic is over (kMaxRefreshBackoff refresh intervals).
   const auto metrics = ParseMetrics(HttpGet(exporter->url("/metrics")).body);
-  for (const auto& [part, within_s] : {std::pair{"new", 45}, {"enqueued", 45}, {"refresh", 15 * MailtrapCollector::kMaxRefreshBackoff + 45}}) {
+  for (const auto& [part, within_s] :
+       {std::pair{"new", 45}, {"enqueued", 45}, {"refresh", kMailtrapRefreshS * MailtrapCollector::kMaxRefreshBackoff + 45}}) {
     const std::string series = std::string("email_logs_exporter_part_lag_seconds{account=\"prod\",part=\"") + part + "\",provider=\"mailtrap\"}";
     ASSERT_TRUE(metrics.contains(series)) << series;
     EXPECT_LT(metrics.at(series), within_s) << series;
@@ -137,27 +151,14 @@ class MailtrapEventsAccuracyTest : public ::testing::TestWithParam<const char*> 
 
 TEST_P(MailtrapEventsAccuracyTest, EventCountersEqualTheGroundTruthWithinBothBudgets) {
   const std::string mode = GetParam();
-  fake::ScenarioSpec spec;
-  spec.seed = mode == "all" ? 4242 : 4343;
-  fake::MailtrapAccountSpec mt;
-  mt.token = "acc-mt-token";
-  mt.message_count = mode == "all" ? 600 : 1500;  // `all` fetches every message, some twice
-  mt.duration_s = 40;
-  mt.page_size = 200;
-  mt.list_limit_per_minute = 60;
-  mt.detail_limit_per_minute = 1000;
-  spec.mailtrap = {mt};
-  spec.min_status_dwell_s = 15;
-  spec.late_activity_s = 30;
+  // `all` fetches every message, some twice.
+  fake::ScenarioSpec spec = MailtrapSpec(mode == "all" ? 4242 : 4343, mode == "all" ? 600 : 1500, 40);
+  spec.mailtrap[0].detail_limit_per_minute = 1000;
   fake::FakeApiServer api(spec);
   ASSERT_TRUE(api.Start());
 
   TempDir dir;
-  auto exporter = Launch(dir,
-                         "collection:\n  interval: 3s\n  lookback: 1h\n  overlap: 5s\n  request_timeout: 5s\n"
-                         "mailtrap:\n  - name: prod\n    account_id: 123456\n    api_token_env: ACC_MT_TOKEN\n    base_url: " + api.base_url() +
-                             "\n    requests_per_minute: 60\n    refresh_interval: 15s\n    events: " + mode + "\n    detail_requests_per_minute: 1000\n",
-                         {{"ACC_MT_TOKEN", "acc-mt-token"}});
+  auto exporter = LaunchForMailtrap(dir, api, "    events: " + mode + "\n    detail_requests_per_minute: 1000\n");
   ASSERT_TRUE(exporter);
   fake::TruthOptions options;
   options.mailtrap_events = mode;
@@ -172,7 +173,7 @@ TEST_P(MailtrapEventsAccuracyTest, EventCountersEqualTheGroundTruthWithinBothBud
   EXPECT_EQ(std::count_if(requests.begin(), requests.end(), [](const auto& r) { return r.status == 429; }), 0);
   std::printf("detail requests: %lld for %d messages\n",
               static_cast<long long>(std::count_if(requests.begin(), requests.end(), [](const auto& r) { return r.kind == "detail"; })),
-              mt.message_count);
+              spec.mailtrap[0].message_count);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, MailtrapEventsAccuracyTest, ::testing::Values("failures", "all"),
