@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/fakes/curl_header_sink.h"
+
 namespace ele::fake {
 namespace {
 
@@ -53,7 +55,7 @@ class Http {
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Http::OnBody);
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &result.body);
-    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &Http::OnHeader);
+    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &CollectHeader);
     curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &result.headers);
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, 10'000L);
     const CURLcode code = curl_easy_perform(curl_);
@@ -66,19 +68,6 @@ class Http {
  private:
   static size_t OnBody(char* data, size_t size, size_t n, void* out) {
     static_cast<std::string*>(out)->append(data, size * n);
-    return size * n;
-  }
-  static size_t OnHeader(char* data, size_t size, size_t n, void* out) {
-    const std::string line(data, size * n);
-    const size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      value.erase(value.find_last_not_of("\r\n ") + 1);
-      (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
-    }
     return size * n;
   }
 

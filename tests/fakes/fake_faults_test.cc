@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/fakes/curl_header_sink.h"
 #include "tests/fakes/fake_api_server.h"
 
 namespace ele::fake {
@@ -42,20 +43,6 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  const std::string line(data, size * n);
-  const size_t colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    value.erase(value.find_last_not_of("\r\n ") + 1);
-    (*static_cast<std::map<std::string, std::string>*>(user))[name] = value;
-  }
-  return size * n;
-}
-
 // A fresh connection per call, so a closed socket cannot leak into the next.
 Result Get(const std::string& url, const std::string& header, long timeout_ms = 10'000,
            std::size_t cap = std::size_t{1} << 30) {
@@ -67,7 +54,7 @@ Result Get(const std::string& url, const std::string& header, long timeout_ms = 
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &CollectHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
