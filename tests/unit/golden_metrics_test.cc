@@ -1,0 +1,118 @@
+// Golden /metrics: each collector runs a few cycles on a manual clock against
+// a scripted HTTP client that answers with the fixture pages of
+// tests/testdata/golden/ (events included), and the account's part of
+// /metrics must equal tests/testdata/metrics/<provider>.prom byte for byte.
+// Any change to what is exported, or how, shows up here as a diff.
+//
+// To accept an intended change, regenerate the files and review the diff:
+//   ELE_UPDATE_GOLDEN=1 build/release/tests/unit_tests --gtest_filter='GoldenMetrics*'
+//   git diff tests/testdata/metrics
+//
+// Two values depend on the wall clock, not on the input: the cycle duration
+// gauge and the request duration histogram's buckets and sum. They are
+// masked as <timing>; their series and counts still have to match.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "exporter/state/state_file.h"
+#include "tests/unit/golden_scenario.h"
+
+namespace ele {
+namespace {
+
+const std::string kGoldenDir = std::string(ELE_TESTDATA_DIR) + "/metrics";
+
+std::string MaskTimings(const std::string& text) {
+  static const std::vector<std::string> kTimed = {"email_logs_exporter_collection_duration_seconds{",
+                                                  "email_logs_exporter_api_request_duration_seconds_bucket{",
+                                                  "email_logs_exporter_api_request_duration_seconds_sum{"};
+  std::istringstream in(text);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    for (const std::string& prefix : kTimed) {
+      if (line.starts_with(prefix)) line = line.substr(0, line.rfind(' ') + 1) + "<timing>";
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+void ExpectGolden(const std::string& name, const std::string& rendered) {
+  const std::string path = kGoldenDir + "/" + name;
+  const std::string text = MaskTimings(rendered);
+  if (std::getenv("ELE_UPDATE_GOLDEN") != nullptr) {
+    std::filesystem::create_directories(kGoldenDir);
+    std::ofstream(path, std::ios::binary) << text;
+    GTEST_SKIP() << "wrote " << path;
+  }
+  const std::string expected = golden::ReadFile(path);
+  ASSERT_FALSE(expected.empty()) << path << " is missing; see this file's header to create it";
+  EXPECT_EQ(text, expected) << "/metrics differs from " << path;
+}
+
+TEST(GoldenMetricsTest, JetEmailCyclesRenderAsRecorded) {
+  golden::Scenario scenario;
+  const std::string rendered = scenario.RunJetEmail();
+  ExpectGolden("jetemail.prom", rendered);
+}
+
+TEST(GoldenMetricsTest, MailtrapCyclesWithEventsRenderAsRecorded) {
+  golden::Scenario scenario;
+  const std::string rendered = scenario.RunMailtrap();
+  ExpectGolden("mailtrap.prom", rendered);
+}
+
+// Gauge series of a status no tracked message holds any more (value 0).
+// The state file does not keep them yet, so a restart drops them.
+std::string WithoutZeroStatusGauges(const std::string& text) {
+  std::istringstream in(text);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    const bool status_gauge = line.starts_with("jetemail_inbound_messages{") || line.starts_with("mailtrap_messages{");
+    if (!(status_gauge && line.ends_with("} 0"))) out += line + "\n";
+  }
+  return out;
+}
+
+// The state file round trip: a collector restored from what the scenario's
+// collector saved exports the same metrics.
+TEST(GoldenMetricsTest, RestoredStateExportsTheSameMetrics) {
+  golden::Scenario scenario;
+  scenario.RunJetEmail();
+  scenario.RunMailtrap();
+  const auto saved = scenario.SavedBlobs();
+  for (const auto& [key, blob] : saved) {
+    auto restored = scenario.FreshCollector(key);
+    ASSERT_TRUE(restored->RestoreState(blob)) << key;
+    EXPECT_EQ(WithoutZeroStatusGauges(golden::RenderCollector(*restored)), WithoutZeroStatusGauges(scenario.RenderLiveCollector(key))) << key;
+    EXPECT_EQ(restored->watermark(), scenario.LiveWatermark(key)) << key;
+  }
+}
+
+// An upgrade keeps every counter: the state file in tests/testdata/state was
+// written by the exporter at commit ea95779 (blob tags jetemail-1 and
+// mailtrap-2) after this same scenario; collectors of today restore it and
+// export what the scenario's collectors export.
+TEST(GoldenMetricsTest, StateFileOfTheFirstLayoutsRestoresEveryCounter) {
+  std::map<std::string, std::string> blobs;
+  std::string error;
+  ASSERT_TRUE(StateFile::Decode(golden::ReadFile(std::string(ELE_TESTDATA_DIR) + "/state/golden_jetemail-1_mailtrap-2.state"), &blobs, &error))
+      << error;
+  ASSERT_EQ(blobs.size(), 2u);
+  golden::Scenario scenario;
+  scenario.RunJetEmail();
+  scenario.RunMailtrap();
+  for (const auto& [key, blob] : blobs) {
+    auto restored = scenario.FreshCollector(key);
+    ASSERT_TRUE(restored->RestoreState(blob)) << key;
+    EXPECT_EQ(WithoutZeroStatusGauges(golden::RenderCollector(*restored)), WithoutZeroStatusGauges(scenario.RenderLiveCollector(key))) << key;
+    EXPECT_EQ(restored->watermark(), scenario.LiveWatermark(key)) << key;
+    EXPECT_EQ(restored->tracked_messages(), scenario.LiveTracked(key)) << key;
+  }
+}
+
+}  // namespace
+}  // namespace ele
