@@ -21,7 +21,7 @@ inline const TimePoint kNow = FromUnixMillis(kBaseMs);
 // Sending domains of MailtrapPage()'s messages (a third stay unresolved).
 inline const std::map<std::int64_t, std::string> kDomainNames = {{3938, "mail.example.com"}, {3939, "news.example.com"}};
 
-inline void ApplyMailtrap(MailtrapState& state, const std::vector<mailtrap::Message>& messages) {
+inline void ApplyMailtrap(MailtrapState& state, const std::vector<events::OutboundSighting>& messages) {
   state.ApplyPage(messages, kDomainNames, kNow);
 }
 

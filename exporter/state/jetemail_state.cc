@@ -105,11 +105,11 @@ m::Series& JetEmailState::Cached(const m::Desc& desc, std::uint32_t domain, std:
 
 // --- applying pages -------------------------------------------------------------
 
-void JetEmailState::ApplyPage(const std::vector<jetemail::Entry>& entries, TimePoint now) {
+void JetEmailState::ApplyPage(const std::vector<events::InboundSighting>& entries, TimePoint now) {
   for (const auto& entry : entries) ApplyEntry(entry, now);
 }
 
-void JetEmailState::ApplyEntry(const jetemail::Entry& entry, TimePoint now) {
+void JetEmailState::ApplyEntry(const events::InboundSighting& entry, TimePoint now) {
   bool is_new = false;
   Message& msg = messages_.FindOrInsert(HashedKey(entry.uid), &is_new);
   if (is_new) {
@@ -145,7 +145,7 @@ void JetEmailState::MoveGauge(std::uint32_t domain, std::uint32_t from, std::uin
   if (to != kNoStatus) current_[{domain, to}] += 1;
 }
 
-void JetEmailState::CountIncreases(Message& msg, const jetemail::Entry& entry) {
+void JetEmailState::CountIncreases(Message& msg, const events::InboundSighting& entry) {
   auto apply = [&](std::uint32_t& stored, std::int64_t seen_count, const m::Desc& desc, const char* field) {
     const std::uint32_t seen = Saturate32(seen_count);
     if (seen > stored) {
@@ -166,7 +166,7 @@ void JetEmailState::CountIncreases(Message& msg, const jetemail::Entry& entry) {
   msg.rejected_count = rejected;
 }
 
-void JetEmailState::CountActions(Message& msg, const jetemail::Entry& entry) {
+void JetEmailState::CountActions(Message& msg, const events::InboundSighting& entry) {
   std::optional<double> max_score;
   for (const auto& action : entry.actions) {
     if (action.spam_score) max_score = std::max(max_score.value_or(*action.spam_score), *action.spam_score);

@@ -21,7 +21,7 @@
 
 #include "exporter/collect/clock.h"
 #include "exporter/metrics/metric_set.h"
-#include "exporter/providers/jetemail/jetemail_wire.h"
+#include "exporter/events/inbound.h"
 #include "exporter/state/binary_codec.h"
 #include "exporter/state/label_folder.h"
 #include "exporter/state/message_table.h"
@@ -47,7 +47,7 @@ class JetEmailState {
   explicit JetEmailState(JetEmailStateOptions options);
 
   // Applies one parsed page (already validated whole).
-  void ApplyPage(const std::vector<jetemail::Entry>& entries, TimePoint now);
+  void ApplyPage(const std::vector<events::InboundSighting>& entries, TimePoint now);
   void Evict(TimePoint now);
   void SetDomainUp(const std::string& domain, bool up);
   void SetAccountDomains(std::int64_t total);
@@ -104,10 +104,10 @@ class JetEmailState {
   bool StatusSeen(const Message& m, std::uint32_t status) const;
   void MarkStatusSeen(Message& m, std::uint32_t status);
 
-  void ApplyEntry(const jetemail::Entry& entry, TimePoint now);
+  void ApplyEntry(const events::InboundSighting& entry, TimePoint now);
   void CountStatus(Message& m, std::uint32_t status);
-  void CountIncreases(Message& m, const jetemail::Entry& entry);
-  void CountActions(Message& m, const jetemail::Entry& entry);
+  void CountIncreases(Message& m, const events::InboundSighting& entry);
+  void CountActions(Message& m, const events::InboundSighting& entry);
   const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
   std::uint32_t DomainId(const std::string& raw_domain);
   metrics::Series& Cached(const metrics::Desc& desc, std::uint32_t domain, std::uint32_t label, const std::string& label_value);

@@ -96,7 +96,7 @@ std::string MailtrapState::IdOf(const MessageKey& key) const {
 // The label set of a message's domain, stream and category. The raw values
 // are looked up first: folding and interning give the same answer for the
 // same raw values every time, so each distinct set is folded once.
-std::uint32_t MailtrapState::LabelSetOf(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names) {
+std::uint32_t MailtrapState::LabelSetOf(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names) {
   std::string domain;
   const std::string* domain_name = &domain;
   if (message.sending_domain) {
@@ -133,12 +133,12 @@ m::Series& MailtrapState::Cached(const m::Desc& desc, std::uint32_t label_set, s
   });
 }
 
-void MailtrapState::ApplyPage(const std::vector<mailtrap::Message>& messages, const std::map<std::int64_t, std::string>& domain_names,
+void MailtrapState::ApplyPage(const std::vector<events::OutboundSighting>& messages, const std::map<std::int64_t, std::string>& domain_names,
                               TimePoint now) {
   for (const auto& message : messages) ApplyMessage(message, domain_names, now);
 }
 
-void MailtrapState::ApplyMessage(const mailtrap::Message& seen, const std::map<std::int64_t, std::string>& domain_names, TimePoint now) {
+void MailtrapState::ApplyMessage(const events::OutboundSighting& seen, const std::map<std::int64_t, std::string>& domain_names, TimePoint now) {
   bool is_new = false;
   Message& msg = messages_.FindOrInsert(RememberedKeyFor(seen.message_id), &is_new);
   if (is_new) {
@@ -258,7 +258,7 @@ std::uint64_t EventKey(std::string_view type, std::int64_t created_at_ms, int oc
 
 }  // namespace
 
-void MailtrapState::ApplyDetail(const mailtrap::MessageDetail& detail) {
+void MailtrapState::ApplyDetail(const events::MessageHistory& detail) {
   if (detail_queue_.empty()) return;
   const MessageKey key = detail_queue_.front().key;
   detail_queue_.pop_front();
@@ -269,7 +269,7 @@ void MailtrapState::ApplyDetail(const mailtrap::MessageDetail& detail) {
   msg.detail_queued = false;
   msg.detail_fetched = true;
   std::map<std::pair<std::string_view, std::int64_t>, int> occurrences;
-  for (const mailtrap::Event& event : detail.events) {
+  for (const events::DeliveryEvent& event : detail.events) {
     const int n = occurrences[{event.type_name, event.created_at_ms}]++;
     const std::uint64_t event_key = EventKey(event.type_name, event.created_at_ms, n);
     if (event_keys_.Contains(msg.events_at, msg.event_count, event_key)) continue;
@@ -287,21 +287,21 @@ void MailtrapState::AppendEvent(Message& msg, std::uint64_t key) {
   ++msg.event_count;
 }
 
-void MailtrapState::CountEvent(Message& msg, const mailtrap::Event& event) {
-  using mailtrap::EventType;
-  if (event.type == EventType::kOther && unknown_event_types_.insert(event.type_name).second) {
+void MailtrapState::CountEvent(Message& msg, const events::DeliveryEvent& event) {
+  using events::DeliveryEventType;
+  if (event.type == DeliveryEventType::kOther && unknown_event_types_.insert(event.type_name).second) {
     LogWarn("unknown Mailtrap event type; counted as \"other\"", {{"provider", "mailtrap"}, {"account", options_.account}, {"event_type", event.type_name}});
   }
   const m::LabelValues& message_labels = Labels(msg);
   m::LabelValues labels = message_labels;
-  labels.emplace_back(mailtrap::EventTypeName(event.type));
+  labels.emplace_back(events::DeliveryEventTypeName(event.type));
   counters_.Inc(m::kMtEventsTotal, labels);
   const m::LabelValues delivery_labels = {message_labels[0], message_labels[1], message_labels[2]};  // account, domain, stream
-  if (event.type == EventType::kBounce || event.type == EventType::kSoftBounce) {
+  if (event.type == DeliveryEventType::kBounce || event.type == DeliveryEventType::kSoftBounce) {
     const std::string& category = FoldLabel(bounce_categories_, "bounce_category", Lowercase(event.bounce_category.value_or("")));
     counters_.Inc(m::kMtBouncesTotal, {message_labels[0], message_labels[1], message_labels[2], category});
   }
-  if (event.type == EventType::kDelivery && !msg.delay_observed) {
+  if (event.type == DeliveryEventType::kDelivery && !msg.delay_observed) {
     msg.delay_observed = true;
     counters_.Observe(m::kMtDeliveryDelay, delivery_labels, std::max<double>(0, static_cast<double>(event.created_at_ms - msg.sent_at_ms) / 1000.0));
   }
@@ -343,7 +343,7 @@ void MailtrapState::CountStatusSeen(Message& msg, std::uint8_t status) {
   Cached(m::kMtMessagesTotal, msg.label_set, status).value += 1;
 }
 
-void MailtrapState::CountEngagement(Message& msg, const mailtrap::Message& seen) {
+void MailtrapState::CountEngagement(Message& msg, const events::OutboundSighting& seen) {
   const std::uint32_t opens = Saturate32(seen.opens_count), clicks = Saturate32(seen.clicks_count);
   if (opens <= msg.opens && clicks <= msg.clicks) return;  // the common case: unchanged
   ++changes_;

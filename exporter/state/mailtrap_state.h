@@ -22,7 +22,7 @@
 #include "exporter/collect/clock.h"
 #include "exporter/config/config.h"
 #include "exporter/metrics/metric_set.h"
-#include "exporter/providers/mailtrap/mailtrap_wire.h"
+#include "exporter/events/outbound.h"
 #include "exporter/state/binary_codec.h"
 #include "exporter/state/label_folder.h"
 #include "exporter/state/message_table.h"
@@ -53,7 +53,7 @@ class MailtrapState {
 
   // `domain_names` resolves sending domain ids; unresolved ids label as the id.
   // `now` stamps the detail requests this page gives rise to.
-  void ApplyPage(const std::vector<mailtrap::Message>& messages, const std::map<std::int64_t, std::string>& domain_names,
+  void ApplyPage(const std::vector<events::OutboundSighting>& messages, const std::map<std::int64_t, std::string>& domain_names,
                  TimePoint now);
 
   // The detail queue (events). With `events: failures` a message is wanted
@@ -64,7 +64,7 @@ class MailtrapState {
   void QueueLongEnqueued(TimePoint now);
   std::optional<PendingDetail> NextDetail() const;
   // Counts the events of the front message not counted before, and pops it.
-  void ApplyDetail(const mailtrap::MessageDetail& detail);
+  void ApplyDetail(const events::MessageHistory& detail);
   void DropDetail();       // pops the front: gone from the API (404) or given up
   void PostponeDetail();   // a malformed answer: to the back, dropped after 3
   size_t pending_details() const { return detail_queue_.size(); }
@@ -112,20 +112,20 @@ class MailtrapState {
   const metrics::LabelValues& Labels(const Message& msg) const { return label_sets_[msg.label_set]; }
   const std::string& StatusName(std::uint8_t status) const;
   std::optional<std::uint8_t> FindStatus(std::string_view name) const;
-  std::uint32_t LabelSetOf(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names);
+  std::uint32_t LabelSetOf(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names);
   std::uint32_t InternLabels(metrics::LabelValues labels);
   std::uint8_t InternStatus(const std::string& folded);
   std::uint8_t StatusOf(std::string_view raw);
   metrics::Series& Cached(const metrics::Desc& desc, std::uint32_t label_set, std::uint8_t status = kNoStatus);
-  void ApplyMessage(const mailtrap::Message& message, const std::map<std::int64_t, std::string>& domain_names, TimePoint now);
+  void ApplyMessage(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names, TimePoint now);
   void ConsiderDetail(Message& msg, std::uint8_t status, bool changed, TimePoint now);
   void QueueDetail(Message& msg, TimePoint now);
-  void CountEvent(Message& msg, const mailtrap::Event& event);
+  void CountEvent(Message& msg, const events::DeliveryEvent& event);
   void AppendEvent(Message& msg, std::uint64_t key);
   const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
   void CountStatus(Message& msg, std::uint8_t status);      // moves the gauge, counts once
   void CountStatusSeen(Message& msg, std::uint8_t status);  // counts once, gauge untouched
-  void CountEngagement(Message& msg, const mailtrap::Message& seen);
+  void CountEngagement(Message& msg, const events::OutboundSighting& seen);
   void MoveGauge(std::uint32_t label_set, std::uint8_t from, std::uint8_t to);
   // Drops messages for which `drop` is true, moving their gauges, and packs
   // messages_ and event_keys_ again.

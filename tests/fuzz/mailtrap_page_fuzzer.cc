@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "exporter/providers/mailtrap/mailtrap_time.h"
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -12,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& m : page->messages) (void)ele::mailtrap::FormatIso8601Ms(m.sent_at_ms);
   }
   if (auto detail = ele::mailtrap::ParseMessageDetail(body)) {
-    for (const auto& e : detail->events) (void)ele::mailtrap::EventTypeName(e.type);
+    for (const auto& e : detail->events) (void)ele::events::DeliveryEventTypeName(e.type);
   }
   (void)ele::mailtrap::ParseSendingDomains(body);
   (void)ele::mailtrap::ParseErrorMessage(body);

@@ -12,8 +12,8 @@ namespace m = metrics;
 
 const TimePoint kStart = FromUnixMillis(1'767'225'600'000);
 
-jetemail::Entry MakeEntry(const std::string& uid, const std::string& status, std::int64_t deliveries = 0, std::int64_t rejections = 0) {
-  jetemail::Entry e;
+events::InboundSighting MakeEntry(const std::string& uid, const std::string& status, std::int64_t deliveries = 0, std::int64_t rejections = 0) {
+  events::InboundSighting e;
   e.uid = uid;
   e.domain = "example.com";
   e.status = status;
@@ -92,7 +92,7 @@ TEST_F(JetEmailStateTest, EvictsAfterRetentionAndKeepsCounters) {
 
 TEST_F(JetEmailStateTest, FoldsLabelValuesPastTheLimit) {
   JetEmailState small(JetEmailStateOptions{"main", 24h, 2, 1'000'000});
-  std::vector<jetemail::Entry> entries;
+  std::vector<events::InboundSighting> entries;
   for (const char* s : {"a", "b", "c", "d"}) entries.push_back(MakeEntry(std::string("u-") + s, s));
   small.ApplyPage(entries, kStart);
   m::MetricSet out;

@@ -61,14 +61,14 @@ std::string EmptyPageWith(std::string_view tail) {
 TEST(JetEmailParsePageTest, SeedExampleVerbatim) {
   const Page page = ParseOk(ReadFixture("seed_example.json"));
   ASSERT_EQ(page.entries.size(), 1u);
-  const Entry& entry = page.entries[0];
+  const events::InboundSighting& entry = page.entries[0];
   EXPECT_EQ(entry.uid, "67020a88e9ab3a023e12");
   EXPECT_EQ(entry.domain, "example.com");
   EXPECT_EQ(entry.status, "delivered");
   EXPECT_EQ(entry.delivery_count, 1);
   EXPECT_EQ(entry.rejected_count, 12);
   ASSERT_EQ(entry.actions.size(), 1u);
-  const Action& action = entry.actions[0];
+  const events::InboundAction& action = entry.actions[0];
   EXPECT_EQ(action.id, "bc1ca372-0000-0000-0000-000000000000");
   EXPECT_EQ(action.logtype, "inbound");
   EXPECT_EQ(action.date_ms, 1776933973950);
@@ -110,11 +110,11 @@ TEST(JetEmailParsePageTest, NullsReadAsDefaults) {
   const Page page = ParseOk(ReadFixture("nulls.json"));
   ASSERT_EQ(page.entries.size(), 1u);
   ASSERT_EQ(page.entries[0].actions.size(), 2u);
-  const Action& nulls = page.entries[0].actions[0];
+  const events::InboundAction& nulls = page.entries[0].actions[0];
   EXPECT_EQ(nulls.delay_seconds, 0.0);
   EXPECT_FALSE(nulls.spam_score.has_value());
   EXPECT_EQ(nulls.date_ms, 1776933973950);
-  const Action& scored = page.entries[0].actions[1];
+  const events::InboundAction& scored = page.entries[0].actions[1];
   EXPECT_DOUBLE_EQ(scored.delay_seconds, 2.5);
   ASSERT_TRUE(scored.spam_score.has_value());  // 0 is a score, not "none"
   EXPECT_EQ(*scored.spam_score, 0.0);
@@ -130,7 +130,7 @@ TEST(JetEmailParsePageTest, MissingOptionalFieldsReadAsDefaults) {
   EXPECT_EQ(page.entries[0].status, "deferred");
   EXPECT_EQ(page.entries[0].rejected_count, 3);
   ASSERT_EQ(page.entries[0].actions.size(), 1u);
-  const Action& action = page.entries[0].actions[0];
+  const events::InboundAction& action = page.entries[0].actions[0];
   EXPECT_EQ(action.id, "a1");
   EXPECT_EQ(action.date_ms, 0);
   EXPECT_EQ(action.delay_seconds, 0.0);
@@ -347,7 +347,7 @@ TEST(JetEmailParsePageTest, DomainsQueriedErrors) {
 }
 
 TEST(JetEmailParsePageTest, FirstErrorWinsAcrossEntries) {
-  // Entry 0 has a bad count and entry 1 no uid: the first in document order is reported.
+  // events::InboundSighting 0 has a bad count and entry 1 no uid: the first in document order is reported.
   const std::string body =
       R"({"success":true,"data":[)"
       R"({"uid":"u","status":"s","_domain":"d","delivery_count":"x","rejected_count":0,"actions":[]},)"

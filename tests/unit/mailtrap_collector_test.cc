@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exporter/metrics/catalogue.h"
+#include "exporter/providers/mailtrap/mailtrap_time.h"
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 #include "tests/unit/scripted_http_client.h"
 

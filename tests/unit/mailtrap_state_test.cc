@@ -14,9 +14,9 @@ namespace m = metrics;
 
 const TimePoint kStart = FromUnixMillis(1'767'225'600'000);
 
-mailtrap::Message Msg(const std::string& id, const std::string& status, std::int64_t opens = 0, std::int64_t clicks = 0,
+events::OutboundSighting Msg(const std::string& id, const std::string& status, std::int64_t opens = 0, std::int64_t clicks = 0,
                       std::optional<std::string> category = "welcome") {
-  mailtrap::Message msg;
+  events::OutboundSighting msg;
   msg.message_id = id;
   msg.status = status;
   msg.sent_at_ms = ToUnixMillis(kStart);
@@ -104,7 +104,7 @@ TEST_F(MailtrapStateTest, CategoryFollowsTheAllowlistAndDomainFallsBackToId) {
 
 TEST_F(MailtrapStateTest, LabelValuesThatConcatenateAlikeStayApart) {
   std::map<std::int64_t, std::string> odd_names{{7, "d\ns"}, {8, "d"}};
-  mailtrap::Message first = Msg("m1", "delivered"), second = Msg("m2", "delivered");
+  events::OutboundSighting first = Msg("m1", "delivered"), second = Msg("m2", "delivered");
   first.sending_stream = "t";
   second.sending_domain = 8;
   second.sending_stream = "s\nt";
@@ -127,7 +127,7 @@ TEST_F(MailtrapStateTest, EvictsBySentAtAfterRetention) {
 
 TEST_F(MailtrapStateTest, MaxTrackedMessagesDropsTheOldestAndCountsThem) {
   MailtrapState small{MailtrapStateOptions{"prod", 24h, 200, 2, {"welcome"}}};
-  mailtrap::Message oldest = Msg("old", "delivered");
+  events::OutboundSighting oldest = Msg("old", "delivered");
   oldest.sent_at_ms -= 60'000;
   small.ApplyPage({oldest, Msg("a", "delivered"), Msg("b", "delivered")}, names, kStart);
   small.Evict(kStart);
@@ -141,10 +141,10 @@ TEST_F(MailtrapStateTest, MaxTrackedMessagesDropsTheOldestAndCountsThem) {
 
 // --- message details (events) ---
 
-mailtrap::Event Ev(mailtrap::EventType type, std::int64_t after_sent_s, std::optional<std::string> bounce_category = std::nullopt) {
-  mailtrap::Event e;
+events::DeliveryEvent Ev(events::DeliveryEventType type, std::int64_t after_sent_s, std::optional<std::string> bounce_category = std::nullopt) {
+  events::DeliveryEvent e;
   e.type = type;
-  e.type_name = std::string(mailtrap::EventTypeName(type));
+  e.type_name = std::string(events::DeliveryEventTypeName(type));
   e.created_at_ms = ToUnixMillis(kStart) + after_sent_s * 1000;
   e.bounce_category = std::move(bounce_category);
   return e;
@@ -162,8 +162,8 @@ m::Series Hist(const m::MetricSet& set, const m::Desc& desc, const m::LabelValue
   return family->at(labels);
 }
 
-mailtrap::MessageDetail Detail(std::vector<mailtrap::Event> events) {
-  mailtrap::MessageDetail d;
+events::MessageHistory Detail(std::vector<events::DeliveryEvent> events) {
+  events::MessageHistory d;
   d.events = std::move(events);
   return d;
 }
@@ -195,8 +195,8 @@ TEST_F(MailtrapEventsTest, FailuresWantsFailedAndOptedOutMessagesAndAgainWhenThe
   EXPECT_EQ(Queue(s), (std::vector<std::string>{"bounced", "unsub"}));
   s.ApplyPage({Msg("bounced", "not_delivered")}, names, kStart + 1min);  // unchanged and already queued
   EXPECT_EQ(s.pending_details(), 2u);
-  s.ApplyDetail(Detail({Ev(mailtrap::EventType::kBounce, 5, "invalid_recipient")}));
-  s.ApplyDetail(Detail({Ev(mailtrap::EventType::kDelivery, 2), Ev(mailtrap::EventType::kUnsubscribe, 60)}));
+  s.ApplyDetail(Detail({Ev(events::DeliveryEventType::kBounce, 5, "invalid_recipient")}));
+  s.ApplyDetail(Detail({Ev(events::DeliveryEventType::kDelivery, 2), Ev(events::DeliveryEventType::kUnsubscribe, 60)}));
   EXPECT_EQ(s.pending_details(), 0u);
   s.ApplyPage({Msg("unsub", "opted_out", 1, 0)}, names, kStart + 2min);  // a fetched message changed
   s.ApplyPage({Msg("ok", "delivered", 3, 0)}, names, kStart + 2min);     // never failed: not wanted
@@ -220,7 +220,7 @@ TEST_F(MailtrapEventsTest, AllWantsEveryFinalMessageAndOffNone) {
 
 TEST_F(MailtrapEventsTest, EventsCountOnceAcrossFetchesAndDelayOncePerMessage) {
   MailtrapState s = WithEvents(EventsMode::kAll);
-  using T = mailtrap::EventType;
+  using T = events::DeliveryEventType;
   s.ApplyPage({Msg("m", "delivered")}, names, kStart);
   s.ApplyDetail(Detail({Ev(T::kDelivery, 3), Ev(T::kOpen, 60)}));
   s.ApplyPage({Msg("m", "delivered", 2, 2)}, names, kStart + 5min);
@@ -251,7 +251,7 @@ TEST_F(MailtrapEventsTest, GoneAndMalformedDetailsLeaveTheQueue) {
 
 TEST_F(MailtrapEventsTest, EncodeKeepsCountedEventsAndTheQueue) {
   MailtrapState s = WithEvents(EventsMode::kAll);
-  using T = mailtrap::EventType;
+  using T = events::DeliveryEventType;
   s.ApplyPage({Msg("m", "delivered"), Msg("n", "delivered")}, names, kStart);
   s.ApplyDetail(Detail({Ev(T::kDelivery, 3)}));
   BinaryWriter out;
@@ -316,7 +316,7 @@ TEST_F(MailtrapEventsTest, DecodesTheLegacyLayout) {
   s.ApplyPage({Msg(delivered_id, "delivered", 3, 1)}, names, kStart + 2min);
   s.DropDetail();  // legacy-id-1
   ASSERT_EQ(Queue(s), (std::vector<std::string>{delivered_id}));
-  s.ApplyDetail(Detail({Ev(mailtrap::EventType::kDelivery, 3), Ev(mailtrap::EventType::kOpen, 90)}));
+  s.ApplyDetail(Detail({Ev(events::DeliveryEventType::kDelivery, 3), Ev(events::DeliveryEventType::kOpen, 90)}));
   out = Snapshot(s);
   EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("delivery")), 1) << "the event counted before the upgrade stays counted once";
   EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("open")), 1);

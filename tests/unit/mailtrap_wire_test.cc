@@ -1,3 +1,4 @@
+#include "exporter/providers/mailtrap/mailtrap_time.h"
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 
 #include <cstdint>
@@ -38,10 +39,10 @@ std::string ListError(std::string_view body) {
   return page.has_value() ? std::string() : page.error();
 }
 
-MessageDetail DetailOk(std::string_view body) {
+events::MessageHistory DetailOk(std::string_view body) {
   auto detail = ParseMessageDetail(body);
   EXPECT_TRUE(detail.has_value()) << detail.error();
-  return detail.value_or(MessageDetail{});
+  return detail.value_or(events::MessageHistory{});
 }
 
 std::string DetailError(std::string_view body) {
@@ -84,7 +85,7 @@ TEST(MailtrapParseListPageTest, PageFromSeedSchema) {
   EXPECT_EQ(page.total_count, 57);
   EXPECT_EQ(page.next_page_cursor, "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9");
 
-  const Message& first = page.messages[0];
+  const events::OutboundSighting& first = page.messages[0];
   EXPECT_EQ(first.message_id, "a2c4e6f8-1b3d-4f5a-8c7e-9d0b1a2c3e4f");
   EXPECT_EQ(first.status, "delivered");
   EXPECT_EQ(first.sent_at_ms, 1748859330123);
@@ -94,7 +95,7 @@ TEST(MailtrapParseListPageTest, PageFromSeedSchema) {
   EXPECT_EQ(first.opens_count, 2);
   EXPECT_EQ(first.clicks_count, 1);
 
-  const Message& second = page.messages[1];
+  const events::OutboundSighting& second = page.messages[1];
   EXPECT_EQ(second.status, "not_delivered");
   EXPECT_EQ(second.sent_at_ms, 1748859245000);  // +02:00 converted to UTC
   EXPECT_EQ(second.sending_stream, "bulk");
@@ -226,7 +227,7 @@ TEST(MailtrapParseListPageTest, SyntaxErrors) {
 // --- Detail ----------------------------------------------------------------
 
 TEST(MailtrapParseMessageDetailTest, EveryEventTypeOfTheSeedSchema) {
-  const MessageDetail detail = DetailOk(ReadFixture("detail_all_events.json"));
+  const events::MessageHistory detail = DetailOk(ReadFixture("detail_all_events.json"));
   EXPECT_EQ(detail.message.message_id, "5f0e9d8c-7b6a-4954-8372-61504f3e2d1c");
   EXPECT_EQ(detail.message.status, "not_delivered");
   EXPECT_EQ(detail.message.sent_at_ms, 1748859245000);
@@ -234,16 +235,16 @@ TEST(MailtrapParseMessageDetailTest, EveryEventTypeOfTheSeedSchema) {
   EXPECT_EQ(detail.message.opens_count, 1);
 
   struct Want {
-    EventType type;
+    events::DeliveryEventType type;
     std::string_view name;
   };
   const std::vector<Want> want = {
-      {EventType::kDelivery, "delivery"},       {EventType::kOpen, "open"},
-      {EventType::kClick, "click"},             {EventType::kSoftBounce, "soft_bounce"},
-      {EventType::kBounce, "bounce"},           {EventType::kBounce, "bounce"},
-      {EventType::kSpam, "spam"},               {EventType::kUnsubscribe, "unsubscribe"},
-      {EventType::kSuspension, "suspension"},   {EventType::kReject, "reject"},
-      {EventType::kOther, "forwarded"},
+      {events::DeliveryEventType::kDelivery, "delivery"},       {events::DeliveryEventType::kOpen, "open"},
+      {events::DeliveryEventType::kClick, "click"},             {events::DeliveryEventType::kSoftBounce, "soft_bounce"},
+      {events::DeliveryEventType::kBounce, "bounce"},           {events::DeliveryEventType::kBounce, "bounce"},
+      {events::DeliveryEventType::kSpam, "spam"},               {events::DeliveryEventType::kUnsubscribe, "unsubscribe"},
+      {events::DeliveryEventType::kSuspension, "suspension"},   {events::DeliveryEventType::kReject, "reject"},
+      {events::DeliveryEventType::kOther, "forwarded"},
   };
   ASSERT_EQ(detail.events.size(), want.size());
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -260,12 +261,12 @@ TEST(MailtrapParseMessageDetailTest, EveryEventTypeOfTheSeedSchema) {
 }
 
 TEST(MailtrapParseMessageDetailTest, MalformedUnusedDetailsAreIgnored) {
-  const MessageDetail detail = DetailOk(ReadFixture("detail_details_string.json"));
+  const events::MessageHistory detail = DetailOk(ReadFixture("detail_details_string.json"));
   EXPECT_EQ(detail.message.sending_domain, 3938);  // via domain_id
   ASSERT_EQ(detail.events.size(), 4u);
-  EXPECT_EQ(detail.events[0].type, EventType::kDelivery);
-  EXPECT_EQ(detail.events[1].type, EventType::kOpen);
-  EXPECT_EQ(detail.events[2].type, EventType::kSoftBounce);
+  EXPECT_EQ(detail.events[0].type, events::DeliveryEventType::kDelivery);
+  EXPECT_EQ(detail.events[1].type, events::DeliveryEventType::kOpen);
+  EXPECT_EQ(detail.events[2].type, events::DeliveryEventType::kSoftBounce);
   EXPECT_FALSE(detail.events[2].bounce_category.has_value());  // details absent
   EXPECT_FALSE(detail.events[3].bounce_category.has_value());  // details null
 }
@@ -295,12 +296,12 @@ TEST(MailtrapParseMessageDetailTest, EventFieldErrors) {
 }
 
 TEST(MailtrapParseMessageDetailTest, NullsAndNoEvents) {
-  const MessageDetail detail = DetailOk(ReadFixture("detail_no_events.json"));
+  const events::MessageHistory detail = DetailOk(ReadFixture("detail_no_events.json"));
   EXPECT_TRUE(detail.events.empty());
   EXPECT_FALSE(detail.message.category.has_value());
   EXPECT_FALSE(detail.message.sending_domain.has_value());
   EXPECT_EQ(detail.message.sent_at_ms, 1748859239500);
-  const MessageDetail absent = DetailOk(
+  const events::MessageHistory absent = DetailOk(
       R"({"message_id":"m","status":"enqueued","sent_at":"2025-06-01T00:00:00Z"})");
   EXPECT_TRUE(absent.events.empty());
 }
@@ -503,11 +504,11 @@ TEST(MailtrapIso8601Test, TextRoundTrips) {
 }
 
 TEST(MailtrapEventTypeNameTest, NamesMatchTheWire) {
-  EXPECT_EQ(EventTypeName(EventType::kDelivery), "delivery");
-  EXPECT_EQ(EventTypeName(EventType::kSoftBounce), "soft_bounce");
-  EXPECT_EQ(EventTypeName(EventType::kSuspension), "suspension");
-  EXPECT_EQ(EventTypeName(EventType::kReject), "reject");
-  EXPECT_EQ(EventTypeName(EventType::kOther), "other");
+  EXPECT_EQ(events::DeliveryEventTypeName(events::DeliveryEventType::kDelivery), "delivery");
+  EXPECT_EQ(events::DeliveryEventTypeName(events::DeliveryEventType::kSoftBounce), "soft_bounce");
+  EXPECT_EQ(events::DeliveryEventTypeName(events::DeliveryEventType::kSuspension), "suspension");
+  EXPECT_EQ(events::DeliveryEventTypeName(events::DeliveryEventType::kReject), "reject");
+  EXPECT_EQ(events::DeliveryEventTypeName(events::DeliveryEventType::kOther), "other");
 }
 
 }  // namespace

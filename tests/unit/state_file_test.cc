@@ -84,7 +84,7 @@ TEST(CollectorStateTest, JetEmailRoundTripKeepsCountersAndCountsNothingTwice) {
   JetEmailAccount account;
   account.name = "main";
   JetEmailCollector original(account, CollectionConfig{});
-  jetemail::Entry entry{"u1", "example.com", "delivered", 2, 1, {{"a1", "delivery", 0, 12, 3.5}}};
+  events::InboundSighting entry{"u1", "example.com", "delivered", 2, 1, {{"a1", "delivery", 0, 12, 3.5}}};
   original.state().ApplyPage({entry}, now);
   JetEmailCollector restored(account, CollectionConfig{});
   ASSERT_TRUE(restored.RestoreState(original.EncodeState()));
@@ -106,7 +106,7 @@ TEST(CollectorStateTest, MalformedBlobsAreRefused) {
   JetEmailAccount account;
   account.name = "main";
   JetEmailCollector original(account, CollectionConfig{});
-  original.state().ApplyPage({jetemail::Entry{"u1", "example.com", "queued", 0, 0, {}}}, FromUnixMillis(1'767'225'600'000));
+  original.state().ApplyPage({events::InboundSighting{"u1", "example.com", "queued", 0, 0, {}}}, FromUnixMillis(1'767'225'600'000));
   const std::string blob = original.EncodeState();
   for (size_t cut = 0; cut < blob.size(); cut += 3) {
     JetEmailCollector fresh(account, CollectionConfig{});
@@ -125,7 +125,7 @@ TEST(CollectorStateTest, ImplausibleTimesAreRefused) {
   JetEmailAccount account;
   account.name = "main";
   JetEmailCollector original(account, CollectionConfig{});
-  original.state().ApplyPage({jetemail::Entry{"u1", "example.com", "queued", 0, 0, {}}}, FromUnixMillis(1'767'225'600'000));
+  original.state().ApplyPage({events::InboundSighting{"u1", "example.com", "queued", 0, 0, {}}}, FromUnixMillis(1'767'225'600'000));
   const std::string blob = original.EncodeState();  // tag, watermark 0 (one byte), state
   BinaryReader in(blob);
   std::string tag;

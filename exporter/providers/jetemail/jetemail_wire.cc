@@ -26,7 +26,7 @@ using namespace json_reader;  // Json, Status, Path, Fields, the converters
 // JetEmail records.
 // ---------------------------------------------------------------------------
 
-Status ReadAction(const Json& json, const Path& path, Action& out) {
+Status ReadAction(const Json& json, const Path& path, events::InboundAction& out) {
   Fields fields(json, path);
   fields.Required("id", ToId, out.id)
       .Required("logtype", ToString, out.logtype)
@@ -37,7 +37,7 @@ Status ReadAction(const Json& json, const Path& path, Action& out) {
   return fields.Take();
 }
 
-Status ReadEntry(const Json& json, const Path& path, Entry& out) {
+Status ReadEntry(const Json& json, const Path& path, events::InboundSighting& out) {
   Fields fields(json, path);
   fields.Required("uid", ToId, out.uid)
       .Required("status", ToString, out.status)
@@ -130,7 +130,7 @@ using fast_json::ReadArray;
 using fast_json::Seen;
 using fast_json::String;
 
-bool ReadAction(element e, Action& out) {
+bool ReadAction(element e, events::InboundAction& out) {
   object obj;
   if (e.get(obj)) return false;
   enum { kId, kLogtype, kDate, kDelay, kSpamScore };
@@ -156,7 +156,7 @@ bool ReadAction(element e, Action& out) {
   return seen.Has(1u << kId | 1u << kLogtype);
 }
 
-bool ReadEntry(element e, Entry& out) {
+bool ReadEntry(element e, events::InboundSighting& out) {
   object obj;
   if (e.get(obj)) return false;
   enum { kUid, kStatus, kDeliveryCount, kRejectedCount, kDomain, kActions };

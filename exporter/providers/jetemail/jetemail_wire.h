@@ -1,8 +1,11 @@
-// Wire format of JetEmail's `GET /inbound/account/logs` (see README, "APIs").
+// Wire format of JetEmail's `GET /inbound/account/logs` (README, "How it
+// works"), mapped to inbound events: each entry of `data` is a sighting,
+// each row of its `actions` an action. Fields the exporter does not use
+// (from, to, subject, responses) are skipped without being validated.
 //
 // Pure functions: bytes in, typed page or one error message out. A page is
 // accepted whole or rejected whole, so callers never half-apply a response.
-// Nothing here knows HTTP, state or Prometheus. Thread-safe (no shared state).
+// Nothing here knows HTTP, state or metrics. Thread-safe (no shared state).
 #pragma once
 
 #include <cstdint>
@@ -12,27 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/events/inbound.h"
+
 namespace ele::jetemail {
-
-// One row of an entry's `actions[]`; `id` identifies it across re-reads.
-struct Action {
-  std::string id;
-  std::string logtype;                // "inbound", "delivery", "spam", ... (open set)
-  std::int64_t date_ms = 0;           // Unix milliseconds; 0 when absent
-  double delay_seconds = 0;           // `delay`; null or absent reads as 0
-  std::optional<double> spam_score;   // absent or null: no score on this row
-};
-
-// One inbound email, keyed by `uid`. Fields the exporter does not use
-// (from, to, subject, responses) are skipped without being validated.
-struct Entry {
-  std::string uid;
-  std::string domain;                 // `_domain`
-  std::string status;                 // as sent; callers lowercase it
-  std::int64_t delivery_count = 0;
-  std::int64_t rejected_count = 0;
-  std::vector<Action> actions;
-};
 
 struct DomainQueried {
   std::string domain;
@@ -41,7 +26,7 @@ struct DomainQueried {
 };
 
 struct Page {
-  std::vector<Entry> entries;
+  std::vector<events::InboundSighting> entries;
   std::int64_t total = 0;             // pagination.total
   std::int64_t limit = 0;             // pagination.limit
   std::int64_t offset = 0;            // pagination.offset

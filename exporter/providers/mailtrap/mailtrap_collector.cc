@@ -6,6 +6,7 @@
 #include "exporter/log/logger.h"
 #include "exporter/metrics/catalogue.h"
 #include "exporter/state/state_codec.h"
+#include "exporter/providers/mailtrap/mailtrap_time.h"
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 
 namespace ele {
