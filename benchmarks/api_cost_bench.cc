@@ -74,7 +74,7 @@ void SteadyState(benchmark::State& state, Fixture& f, Collector& collector, cons
     ApiCaller api(provider, account, http, f.clock, f.stop, budget, f.self, 1);
     CycleContext ctx{f.clock, api, f.self};
     const CycleResult result = collector.RunCycle(ctx);
-    if (!result.success) state.SkipWithError(result.error.c_str());
+    if (!result.success()) state.SkipWithError(result.outcome.error().message.c_str());
     f.clock.Advance(60s);
   };
   while (ToUnixMillis(f.clock.Now()) < f.api.scripted_end_ms() + 3'600'000) cycle();
@@ -87,7 +87,7 @@ void SteadyState(benchmark::State& state, Fixture& f, Collector& collector, cons
     state.counters["requests_per_cycle"] = static_cast<double>(http.total - before) / measured;
     state.counters["detail_requests_per_cycle"] = static_cast<double>(http.details - details_before) / measured;
   }
-  state.counters["tracked"] = static_cast<double>(collector.tracked_messages());
+  state.counters["tracked"] = static_cast<double>(collector.Status().tracked_messages);
 }
 
 void JetEmailApiCost(benchmark::State& state) {

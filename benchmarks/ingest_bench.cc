@@ -21,7 +21,7 @@ void JetEmailParse(benchmark::State& state) {
   const std::string page = JetEmailPage(kPageEntries, 0, kBaseMs);
   for (auto _ : state) {
     auto parsed = jetemail::ParsePage(page);
-    if (!parsed) state.SkipWithError(parsed.error().c_str());
+    if (!parsed) state.SkipWithError(parsed.error().message.c_str());
     benchmark::DoNotOptimize(parsed);
   }
   state.SetItemsProcessed(state.iterations() * kPageEntries);
@@ -39,7 +39,7 @@ void JetEmailIngest(benchmark::State& state) {
     auto account = std::make_unique<JetEmailState>(JetOptions());
     state.ResumeTiming();
     auto parsed = jetemail::ParsePage(page);
-    if (!parsed) state.SkipWithError(parsed.error().c_str());
+    if (!parsed) state.SkipWithError(parsed.error().message.c_str());
     account->ApplyPage(parsed->entries, kNow);
     state.PauseTiming();
     account.reset();
@@ -67,7 +67,7 @@ void MailtrapParse(benchmark::State& state) {
   const std::string page = MailtrapPage(kPageEntries, 0, kBaseMs);
   for (auto _ : state) {
     auto parsed = mailtrap::ParseListPage(page);
-    if (!parsed) state.SkipWithError(parsed.error().c_str());
+    if (!parsed) state.SkipWithError(parsed.error().message.c_str());
     benchmark::DoNotOptimize(parsed);
   }
   state.SetItemsProcessed(state.iterations() * kPageEntries);
@@ -83,7 +83,7 @@ void MailtrapIngest(benchmark::State& state) {
     auto account = std::make_unique<MailtrapState>(MailtrapOptions());
     state.ResumeTiming();
     auto parsed = mailtrap::ParseListPage(page);
-    if (!parsed) state.SkipWithError(parsed.error().c_str());
+    if (!parsed) state.SkipWithError(parsed.error().message.c_str());
     ApplyMailtrap(*account, parsed->messages);
     state.PauseTiming();
     account.reset();

@@ -31,10 +31,10 @@ int main(int argc, char** argv) {
   hooks.render_metrics = [&hub] { return hub.Render(); };
   hooks.render_landing_page = [] { return std::string("<html></html>"); };
   hooks.ready = [](std::string*) { return true; };
-  hooks.reload = []() -> std::expected<void, std::string> { return {}; };
+  hooks.reload = []() -> ele::Result<void> { return {}; };
   auto server = ele::WebServer::Start(options, hooks);
   if (!server) {
-    std::fprintf(stderr, "%s\n", server.error().c_str());
+    std::fprintf(stderr, "%s\n", server.error().message.c_str());
     return 1;
   }
   std::printf("listening on %s with %d series\n", (*server)->bound_address().c_str(), lines);

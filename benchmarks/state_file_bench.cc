@@ -13,7 +13,9 @@
 #include "exporter/providers/jetemail/jetemail_wire.h"
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 #include "exporter/state/jetemail_state.h"
+#include "exporter/state/jetemail_state_codec.h"
 #include "exporter/state/mailtrap_state.h"
+#include "exporter/state/mailtrap_state_codec.h"
 #include "exporter/state/state_file.h"
 
 namespace ele::bench {
@@ -44,14 +46,23 @@ const MailtrapState& FullMailtrap() {
   return *full;
 }
 
+std::string EncodeBlob(const JetEmailState& state) { return JetEmailStateCodec::Encode(state, std::nullopt); }
+std::string EncodeBlob(const MailtrapState& state) { return MailtrapStateCodec::Encode(state, std::nullopt); }
+bool DecodeBlob(const std::string& blob, JetEmailState* state) {
+  std::optional<TimePoint> watermark;
+  return JetEmailStateCodec::Decode(blob, state, &watermark);
+}
+bool DecodeBlob(const std::string& blob, MailtrapState* state) {
+  std::optional<TimePoint> watermark;
+  return MailtrapStateCodec::Decode(blob, state, &watermark);
+}
+
 template <typename State>
 void Save(benchmark::State& state, const State& full, const char* key) {
   const std::string path = TempPath(key);
   StateFile file(path);
   for (auto _ : state) {
-    BinaryWriter out;
-    full.Encode(out);
-    if (const std::string error = file.Save(key, std::move(out.data())); !error.empty()) state.SkipWithError(error.c_str());
+    if (const auto saved = file.Save(key, EncodeBlob(full)); !saved) state.SkipWithError(saved.error().message.c_str());
   }
   state.counters["file_mib"] = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
   state.counters["tracked"] = static_cast<double>(full.tracked());
@@ -63,17 +74,14 @@ void Load(benchmark::State& state, const State& full, const char* key, const Opt
   const std::string path = TempPath(key);
   {
     StateFile file(path);
-    BinaryWriter out;
-    full.Encode(out);
-    file.Save(key, std::move(out.data()));
+    (void)file.Save(key, EncodeBlob(full));  // Load() below reports a failure
   }
   for (auto _ : state) {
     StateFile file(path);
-    if (const std::string error = file.Load(); !error.empty()) state.SkipWithError(error.c_str());
+    if (const auto loaded = file.Load(); !loaded) state.SkipWithError(loaded.error().message.c_str());
     const std::string blob = file.Blob(key);
-    BinaryReader in(blob);
     auto restored = std::make_unique<State>(options);
-    if (!restored->Decode(in) || restored->tracked() != full.tracked()) state.SkipWithError("state did not decode");
+    if (!DecodeBlob(blob, restored.get()) || restored->tracked() != full.tracked()) state.SkipWithError("state did not decode");
     state.PauseTiming();  // dropping a million messages is not part of loading
     restored.reset();
     state.ResumeTiming();

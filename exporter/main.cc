@@ -9,7 +9,7 @@
 #include "exporter/config/config.h"
 #include "exporter/config/web_config.h"
 #include "exporter/http/curl_http_client.h"
-#include "exporter/log/logger.h"
+#include "exporter/base/logger.h"
 #include "exporter/server/landing_page.h"
 #include "exporter/server/web_server.h"
 #include "version.h"
@@ -45,16 +45,17 @@ struct Flags {
   bool help = false;
 };
 
-// Accepts --name=value and --name value, as Prometheus tools do. Returns an
-// error line, or "" on success.
-std::string ParseFlags(int argc, char** argv, Flags* flags) {
+// Accepts --name=value and --name value, as Prometheus tools do.
+ele::Result<Flags> ParseFlags(int argc, char** argv) {
+  using ele::Fail;
+  Flags flags;
   const std::map<std::string, std::string*> values = {
-      {"--config.file", &flags->config_file},       {"--web.listen-address", &flags->listen_address},
-      {"--web.telemetry-path", &flags->telemetry_path}, {"--web.config.file", &flags->web_config_file},
-      {"--log.level", &flags->log_level},           {"--log.format", &flags->log_format},
+      {"--config.file", &flags.config_file},       {"--web.listen-address", &flags.listen_address},
+      {"--web.telemetry-path", &flags.telemetry_path}, {"--web.config.file", &flags.web_config_file},
+      {"--log.level", &flags.log_level},           {"--log.format", &flags.log_format},
   };
   const std::map<std::string, bool*> switches = {
-      {"--config.check", &flags->config_check}, {"--version", &flags->version}, {"--help", &flags->help}, {"-h", &flags->help}};
+      {"--config.check", &flags.config_check}, {"--version", &flags.version}, {"--help", &flags.help}, {"-h", &flags.help}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -65,35 +66,36 @@ std::string ParseFlags(int argc, char** argv, Flags* flags) {
       arg = arg.substr(0, eq);
     }
     if (auto it = switches.find(arg); it != switches.end()) {
-      if (has_value) return "flag " + arg + " takes no value";
+      if (has_value) return Fail("flag " + arg + " takes no value");
       *it->second = true;
       continue;
     }
     auto it = values.find(arg);
-    if (it == values.end()) return "unknown flag " + arg + " (see --help)";
+    if (it == values.end()) return Fail("unknown flag " + arg + " (see --help)");
     if (!has_value) {
-      if (i + 1 >= argc) return "flag " + arg + " needs a value";
+      if (i + 1 >= argc) return Fail("flag " + arg + " needs a value");
       value = argv[++i];
     }
     *it->second = value;
   }
-  if (flags->telemetry_path.empty() || flags->telemetry_path.front() != '/') return "--web.telemetry-path must start with /";
-  return "";
+  if (flags.telemetry_path.empty() || flags.telemetry_path.front() != '/') return Fail("--web.telemetry-path must start with /");
+  return flags;
 }
 
-int Fail(const std::string& line) {
-  std::fprintf(stderr, "email_logs_exporter: %s\n", line.c_str());
+// The one line on stderr, and the exit code of a refused start.
+int ExitWithError(const ele::Error& error) {
+  std::fprintf(stderr, "email_logs_exporter: %s\n", error.message.c_str());
   return 1;
 }
 
 int CheckConfig(const Flags& flags) {
   auto config = ele::LoadConfigFile(flags.config_file);
-  if (!config) return Fail(config.error());
+  if (!config) return ExitWithError(config.error());
   std::printf("%s: configuration is valid: %zu JetEmail and %zu Mailtrap account(s)\n", flags.config_file.c_str(),
               config->jetemail.size(), config->mailtrap.size());
   if (!flags.web_config_file.empty()) {
     auto web = ele::LoadWebConfigFile(flags.web_config_file);
-    if (!web) return Fail(web.error());
+    if (!web) return ExitWithError(web.error());
     std::printf("%s: web configuration is valid\n", flags.web_config_file.c_str());
   }
   return 0;
@@ -114,7 +116,7 @@ int Serve(const Flags& flags) {
   ele::WebConfig web;
   if (!flags.web_config_file.empty()) {
     auto loaded = ele::LoadWebConfigFile(flags.web_config_file);
-    if (!loaded) return Fail(loaded.error());
+    if (!loaded) return ExitWithError(loaded.error());
     web = *loaded;
   }
   const sigset_t signals = BlockedSignals();
@@ -131,9 +133,9 @@ int Serve(const Flags& flags) {
   hooks.ready = [&app](std::string* why) { return app.Ready(why); };
   hooks.reload = [&app] { return app.Reload(); };
   auto server = ele::WebServer::Start({flags.listen_address, flags.telemetry_path, web}, hooks);
-  if (!server) return Fail(server.error());
+  if (!server) return ExitWithError(server.error());
 
-  if (auto started = app.Start(); !started) return Fail(started.error());
+  if (auto started = app.Start(); !started) return ExitWithError(started.error());
   ele::LogInfo("email_logs_exporter started", {{"version", ele::kVersion}, {"revision", ele::kRevision},
                                                 {"address", (*server)->bound_address()}, {"telemetry_path", flags.telemetry_path},
                                                 {"basic_auth", web.auth_enabled() ? "on" : "off"}});
@@ -156,8 +158,9 @@ int Serve(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Flags flags;
-  if (const std::string error = ParseFlags(argc, argv, &flags); !error.empty()) return Fail(error);
+  const ele::Result<Flags> parsed = ParseFlags(argc, argv);
+  if (!parsed) return ExitWithError(parsed.error());
+  const Flags& flags = *parsed;
   if (flags.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -166,11 +169,11 @@ int main(int argc, char** argv) {
     std::printf("email_logs_exporter %s (revision %s)\n", ele::kVersion, ele::kRevision);
     return 0;
   }
-  ele::LogLevel level;
-  ele::LogFormat format;
-  if (!ele::ParseLogLevel(flags.log_level, &level)) return Fail("--log.level must be debug, info, warn or error");
-  if (!ele::ParseLogFormat(flags.log_format, &format)) return Fail("--log.format must be logfmt or json");
-  ele::ConfigureLogging(level, format);
+  const auto level = ele::ParseLogLevel(flags.log_level);
+  if (!level) return ExitWithError(level.error());
+  const auto format = ele::ParseLogFormat(flags.log_format);
+  if (!format) return ExitWithError(format.error());
+  ele::ConfigureLogging(*level, *format);
   if (flags.config_check) return CheckConfig(flags);
   return Serve(flags);
 }

@@ -1,12 +1,19 @@
 #include "exporter/app/exporter_app.h"
 
-#include "exporter/log/logger.h"
+#include "exporter/base/logger.h"
 #include "exporter/metrics/catalogue.h"
 #include "exporter/providers/jetemail/jetemail_collector.h"
 #include "exporter/providers/mailtrap/mailtrap_collector.h"
 #include "exporter/server/landing_page.h"
 
 namespace ele {
+namespace {
+
+// Every collector this app runs is persistent too (AdoptOrStart makes them
+// all from provider classes that are both); the worker knows only Collector.
+const PersistentState& PersistenceOf(const Collector& collector) { return dynamic_cast<const PersistentState&>(collector); }
+
+}  // namespace
 
 ExporterApp::ExporterApp(std::string config_path, Clock& clock, HttpClientFactory http_factory)
     : config_path_(std::move(config_path)), clock_(clock), http_factory_(std::move(http_factory)) {}
@@ -26,24 +33,25 @@ void ExporterApp::OpenStateFile(const std::string& path) {
   }
   if (state_file_ && state_file_->path() == path) return;
   state_file_ = std::make_shared<StateFile>(path);
-  if (const std::string error = state_file_->Load(); !error.empty()) {
-    LogError("state file could not be used", {{"error", error}});
+  if (const Result<void> loaded = state_file_->Load(); !loaded) {
+    LogError("state file could not be used", {{"error", loaded.error().message}});
     hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"load"});
   }
 }
 
-void ExporterApp::SaveState(const AccountCollector& collector) {
+void ExporterApp::SaveState(const Collector& collector) {
   if (!state_file_) return;
-  const std::string key = AccountWorker::KeyOf(collector.provider(), collector.account());
-  if (const std::string error = state_file_->Save(key, collector.EncodeState()); !error.empty()) {
-    LogError("state file not saved", {{"provider", std::string(collector.provider())}, {"account", collector.account()}, {"error", error}});
+  const CollectorStatus status = collector.Status();
+  const std::string key = AccountWorker::KeyOf(status.provider, status.account);
+  if (const Result<void> saved = state_file_->Save(key, PersistenceOf(collector).EncodeState()); !saved) {
+    LogError("state file not saved", {{"provider", std::string(status.provider)}, {"account", status.account}, {"error", saved.error().message}});
     hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"save"});
     return;
   }
   hub_.SetGlobal(metrics::kStateFileLastSave, {}, ToUnixSeconds(clock_.Now()));
 }
 
-std::expected<void, std::string> ExporterApp::Start() {
+Result<void> ExporterApp::Start() {
   auto config = LoadConfigFile(config_path_);
   if (!config) return std::unexpected(config.error());
   std::lock_guard lock(mutex_);
@@ -53,10 +61,10 @@ std::expected<void, std::string> ExporterApp::Start() {
   return {};
 }
 
-std::expected<void, std::string> ExporterApp::Reload() {
+Result<void> ExporterApp::Reload() {
   auto config = LoadConfigFile(config_path_);
   if (!config) {
-    LogError("configuration not reloaded; the previous one keeps running", {{"error", config.error()}});
+    LogError("configuration not reloaded; the previous one keeps running", {{"error", config.error().message}});
     RecordReload(false);
     return std::unexpected(config.error());
   }
@@ -68,15 +76,16 @@ std::expected<void, std::string> ExporterApp::Reload() {
   return {};
 }
 
-std::unique_ptr<AccountWorker> ExporterApp::MakeWorker(std::unique_ptr<AccountCollector> collector, int requests_per_minute,
+std::unique_ptr<AccountWorker> ExporterApp::MakeWorker(std::unique_ptr<Collector> collector, int requests_per_minute,
                                                        int detail_requests_per_minute) {
   WorkerOptions options{config_->collection.interval, requests_per_minute, detail_requests_per_minute};
   // Saves before the worker publishes, so /metrics only ever shows counts
   // that a crash cannot take back. Skips cycles that changed nothing.
-  auto saved_changes = std::make_shared<std::uint64_t>(collector->changes());
-  auto after_cycle = [this, saved_changes](const AccountCollector& c, const CycleResult&) {
-    if (c.changes() == *saved_changes) return;
-    *saved_changes = c.changes();
+  auto saved_changes = std::make_shared<std::uint64_t>(PersistenceOf(*collector).changes());
+  auto after_cycle = [this, saved_changes](const Collector& c, const CycleResult&) {
+    const std::uint64_t changes = PersistenceOf(c).changes();
+    if (changes == *saved_changes) return;
+    *saved_changes = changes;
     SaveState(c);
   };
   auto worker = std::make_unique<AccountWorker>(std::move(collector), options, clock_, http_factory_(), hub_, after_cycle);
@@ -108,7 +117,26 @@ const Account* FindByName(const std::vector<Account>& accounts, const std::strin
 
 }  // namespace
 
-template <typename Collector, typename Account>
+// A new collector for `account`, with its saved state when the state file
+// has a usable one.
+template <typename ProviderCollector, typename Account>
+std::unique_ptr<Collector> ExporterApp::Restored(const std::string& key, const Account& account) {
+  auto collector = std::make_unique<ProviderCollector>(account, config_->collection);
+  const std::string blob = state_file_ ? state_file_->Blob(key) : "";
+  if (blob.empty()) return collector;
+  const CollectorStatus status = collector->Status();
+  if (const Result<void> restored = collector->RestoreState(blob); !restored) {
+    LogError("saved state of this account is malformed; starting it afresh",
+             {{"provider", std::string(status.provider)}, {"account", account.name}, {"error", restored.error().message}});
+    hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"load"});
+    return std::make_unique<ProviderCollector>(account, config_->collection);
+  }
+  LogInfo("state restored", {{"provider", std::string(status.provider)}, {"account", account.name},
+                             {"tracked_messages", static_cast<unsigned long>(collector->Status().tracked_messages)}});
+  return collector;
+}
+
+template <typename ProviderCollector, typename Account>
 void ExporterApp::AdoptOrStart(Workers& previous, std::string_view provider, const Account* old_account, const Account& account,
                                bool same_collection) {
   const std::string key = AccountWorker::KeyOf(provider, account.name);
@@ -118,10 +146,10 @@ void ExporterApp::AdoptOrStart(Workers& previous, std::string_view provider, con
     previous.erase(it);
     return;
   }
-  std::unique_ptr<AccountCollector> collector;
+  std::unique_ptr<Collector> collector;
   if (it != previous.end()) {
     it->second->Stop();
-    auto* old_collector = dynamic_cast<Collector*>(&it->second->collector());
+    auto* old_collector = dynamic_cast<ProviderCollector*>(&it->second->collector());
     if (old_collector != nullptr && old_collector->Reconfigure(account, config_->collection)) {
       collector = it->second->ReleaseCollector();
     } else {
@@ -129,18 +157,7 @@ void ExporterApp::AdoptOrStart(Workers& previous, std::string_view provider, con
     }
     previous.erase(it);
   }
-  if (!collector) {
-    collector = std::make_unique<Collector>(account, config_->collection);
-    const std::string blob = state_file_ ? state_file_->Blob(key) : "";
-    if (!blob.empty() && !collector->RestoreState(blob)) {
-      LogError("saved state of this account is malformed; starting it afresh", {{"provider", std::string(provider)}, {"account", account.name}});
-      hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"load"});
-      collector = std::make_unique<Collector>(account, config_->collection);
-    } else if (!blob.empty()) {
-      LogInfo("state restored", {{"provider", std::string(provider)}, {"account", account.name},
-                                 {"tracked_messages", static_cast<unsigned long>(collector->tracked_messages())}});
-    }
-  }
+  if (!collector) collector = Restored<ProviderCollector>(key, account);
   workers_[key] = MakeWorker(std::move(collector), account.requests_per_minute, DetailBudgetOf(account));
 }
 
@@ -159,7 +176,7 @@ void ExporterApp::Apply(Config config) {
   for (auto& [key, worker] : previous) {
     worker->Stop();
     hub_.Remove(key);
-    if (state_file_) state_file_->Remove(key);
+    if (state_file_) (void)state_file_->Remove(key);  // a failed write is retried by the next save
     LogInfo("account removed from the configuration", {{"account", key}});
   }
 }

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "exporter/base/error.h"
 #include "exporter/collect/account_worker.h"
-#include "exporter/collect/clock.h"
+#include "exporter/collect/persistent_state.h"
+#include "exporter/base/clock.h"
 #include "exporter/config/config.h"
 #include "exporter/http/http_client.h"
 #include "exporter/metrics/metrics_hub.h"
@@ -31,8 +33,8 @@ class ExporterApp {
   ~ExporterApp();
 
   // Loads the configuration and starts every account; the error is one line.
-  std::expected<void, std::string> Start();
-  std::expected<void, std::string> Reload();
+  Result<void> Start();
+  Result<void> Reload();
   void Stop();
 
   bool Ready(std::string* why_not) const;
@@ -43,13 +45,15 @@ class ExporterApp {
  private:
   using Workers = std::map<std::string, std::unique_ptr<AccountWorker>>;
   void Apply(Config config);
-  template <typename Collector, typename Account>
+  template <typename ProviderCollector, typename Account>
   void AdoptOrStart(Workers& previous, std::string_view provider, const Account* old_account, const Account& account,
                     bool same_collection);
-  std::unique_ptr<AccountWorker> MakeWorker(std::unique_ptr<AccountCollector> collector, int requests_per_minute,
+  template <typename ProviderCollector, typename Account>
+  std::unique_ptr<Collector> Restored(const std::string& key, const Account& account);
+  std::unique_ptr<AccountWorker> MakeWorker(std::unique_ptr<Collector> collector, int requests_per_minute,
                                             int detail_requests_per_minute);
   void OpenStateFile(const std::string& path);
-  void SaveState(const AccountCollector& collector);
+  void SaveState(const Collector& collector);
   void RecordReload(bool ok);
 
   std::string config_path_;

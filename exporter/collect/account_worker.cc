@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include "exporter/log/logger.h"
+#include "exporter/base/logger.h"
 #include "exporter/metrics/catalogue.h"
 
 namespace ele {
@@ -19,7 +19,7 @@ std::string AccountWorker::KeyOf(std::string_view provider, std::string_view acc
   return std::string(provider) + "/" + std::string(account);
 }
 
-AccountWorker::AccountWorker(std::unique_ptr<AccountCollector> collector, WorkerOptions options, Clock& clock,
+AccountWorker::AccountWorker(std::unique_ptr<Collector> collector, WorkerOptions options, Clock& clock,
                              std::unique_ptr<HttpClient> http, metrics::MetricsHub& hub, AfterCycle after_cycle)
     : collector_(std::move(collector)),
       options_(options),
@@ -27,9 +27,9 @@ AccountWorker::AccountWorker(std::unique_ptr<AccountCollector> collector, Worker
       http_(std::move(http)),
       hub_(hub),
       after_cycle_(std::move(after_cycle)),
-      key_(KeyOf(collector_->provider(), collector_->account())),
-      provider_(collector_->provider()),
-      account_(collector_->account()),
+      provider_(collector_->Status().provider),
+      account_(collector_->Status().account),
+      key_(KeyOf(provider_, account_)),
       budget_(options.requests_per_minute),
       api_(provider_, account_, *http_, clock_, stop_, budget_, self_, SeedFor(key_)),
       detail_budget_(options.detail_requests_per_minute),
@@ -76,23 +76,24 @@ void AccountWorker::RunOneCycle() {
   const auto steady_start = std::chrono::steady_clock::now();
   CycleContext ctx{clock_, api_, self_, options_.detail_requests_per_minute > 0 ? &detail_api_ : nullptr};
   CycleResult result = collector_->RunCycle(ctx);
-  if (stop_.stopped() && !result.success) return;  // interrupted, not failed: publish nothing new
+  if (stop_.stopped() && !result.success()) return;  // interrupted, not failed: publish nothing new
   const TimePoint ended = clock_.Now();
   const metrics::LabelValues labels = {provider_, account_};
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - steady_start).count();
-  self_.Set(metrics::kUp, labels, result.success ? 1 : 0);
+  const CollectorStatus collector = collector_->Status();
+  self_.Set(metrics::kUp, labels, result.success() ? 1 : 0);
   self_.Set(metrics::kCollectionDuration, labels, seconds);
-  if (result.success) self_.Set(metrics::kLastSuccess, labels, ToUnixSeconds(ended));
-  const std::optional<TimePoint> watermark = collector_->watermark();
+  if (result.success()) self_.Set(metrics::kLastSuccess, labels, ToUnixSeconds(ended));
+  const std::optional<TimePoint>& watermark = collector.watermark;
   if (watermark) self_.Set(metrics::kLag, labels, std::chrono::duration<double>(ended - *watermark).count());
-  for (const PartWatermark& part : collector_->part_watermarks()) {
+  for (const PartWatermark& part : collector.parts) {
     self_.Set(metrics::kPartLag, {provider_, account_, std::string(part.part)},
               std::chrono::duration<double>(ended - part.current_as_of).count());
   }
-  self_.Set(metrics::kTrackedMessages, labels, static_cast<double>(collector_->tracked_messages()));
-  if (!result.success) {
+  self_.Set(metrics::kTrackedMessages, labels, static_cast<double>(collector.tracked_messages));
+  if (!result.success()) {
     LogWarn("collection cycle failed; the same window is read again next cycle",
-            {{"provider", provider_}, {"account", account_}, {"error", result.error}});
+            {{"provider", provider_}, {"account", account_}, {"error", result.outcome.error().message}});
   } else {
     LogDebug("collection cycle done", {{"provider", provider_}, {"account", account_}, {"seconds", seconds}});
   }
@@ -100,19 +101,19 @@ void AccountWorker::RunOneCycle() {
   {
     std::lock_guard lock(status_mutex_);
     status_.first_cycle_done = true;
-    status_.up = result.success;
-    if (result.success) status_.last_success = ended;
+    status_.up = result.success();
+    if (result.success()) status_.last_success = ended;
     if (watermark) status_.lag_seconds = std::chrono::duration<double>(ended - *watermark).count();
-    status_.last_error = result.success ? "" : result.error;
+    status_.last_error = result.success() ? "" : result.outcome.error().message;
     status_.budget_used = budget_.UsedInLastMinute(ended);
-    status_.tracked_messages = collector_->tracked_messages();
+    status_.tracked_messages = collector.tracked_messages;
   }
   Publish();
 }
 
 void AccountWorker::Publish() {
   metrics::MetricSet snapshot = self_;
-  collector_->ExportMetrics(snapshot);
+  collector_->Snapshot(snapshot);
   hub_.Publish(key_, std::move(snapshot));
 }
 

@@ -13,28 +13,16 @@
 #include <string>
 #include <thread>
 
-#include "exporter/collect/account_collector.h"
+#include "exporter/base/account_status.h"
+#include "exporter/collect/collector.h"
 #include "exporter/collect/api_caller.h"
-#include "exporter/collect/clock.h"
+#include "exporter/base/clock.h"
 #include "exporter/collect/request_budget.h"
 #include "exporter/config/duration.h"
 #include "exporter/http/http_client.h"
 #include "exporter/metrics/metrics_hub.h"
 
 namespace ele {
-
-struct AccountStatus {
-  std::string provider;
-  std::string account;
-  bool first_cycle_done = false;
-  bool up = false;
-  std::optional<TimePoint> last_success;
-  std::optional<double> lag_seconds;
-  std::string last_error;
-  int budget_used = 0;   // requests in the last minute
-  int budget_limit = 0;  // requests_per_minute
-  size_t tracked_messages = 0;
-};
 
 struct WorkerOptions {
   Duration interval = std::chrono::seconds(60);
@@ -45,9 +33,9 @@ struct WorkerOptions {
 class AccountWorker {
  public:
   // Called after every cycle, before publishing; the state file hooks in here.
-  using AfterCycle = std::function<void(const AccountCollector&, const CycleResult&)>;
+  using AfterCycle = std::function<void(const Collector&, const CycleResult&)>;
 
-  AccountWorker(std::unique_ptr<AccountCollector> collector, WorkerOptions options, Clock& clock,
+  AccountWorker(std::unique_ptr<Collector> collector, WorkerOptions options, Clock& clock,
                 std::unique_ptr<HttpClient> http, metrics::MetricsHub& hub, AfterCycle after_cycle = nullptr);
   ~AccountWorker();
   AccountWorker(const AccountWorker&) = delete;
@@ -58,9 +46,9 @@ class AccountWorker {
   void RunOneCycle();   // synchronous; for tests and for Start()'s loop
   AccountStatus status() const;
   const std::string& key() const { return key_; }
-  AccountCollector& collector() { return *collector_; }
+  Collector& collector() { return *collector_; }
   // After Stop(): hands the collector (and its state) to a new worker.
-  std::unique_ptr<AccountCollector> ReleaseCollector() { return std::move(collector_); }
+  std::unique_ptr<Collector> ReleaseCollector() { return std::move(collector_); }
 
   static std::string KeyOf(std::string_view provider, std::string_view account);
 
@@ -69,15 +57,15 @@ class AccountWorker {
   void PreCreateSelfMetrics();
   void Publish();
 
-  std::unique_ptr<AccountCollector> collector_;
+  std::unique_ptr<Collector> collector_;
   WorkerOptions options_;
   Clock& clock_;
   std::unique_ptr<HttpClient> http_;
   metrics::MetricsHub& hub_;
   AfterCycle after_cycle_;
-  std::string key_;
   std::string provider_;
   std::string account_;
+  std::string key_;  // provider/account
 
   StopSignal stop_;
   RequestBudget budget_;

@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "exporter/config/duration.h"
-#include "exporter/log/logger.h"
+#include "exporter/base/logger.h"
 #include "exporter/metrics/catalogue.h"
 
 namespace ele {

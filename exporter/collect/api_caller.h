@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "exporter/collect/clock.h"
+#include "exporter/base/clock.h"
 #include "exporter/collect/request_budget.h"
 #include "exporter/http/http_client.h"
 #include "exporter/metrics/metric_set.h"

@@ -13,7 +13,7 @@
 #include <chrono>
 #include <deque>
 
-#include "exporter/collect/clock.h"
+#include "exporter/base/clock.h"
 
 namespace ele {
 

@@ -229,28 +229,19 @@ class Loader {
 
 }  // namespace
 
-std::string_view EventsModeName(EventsMode mode) {
-  switch (mode) {
-    case EventsMode::kFailures: return "failures";
-    case EventsMode::kAll: return "all";
-    case EventsMode::kOff: return "off";
-  }
-  return "failures";
-}
-
-std::expected<Config, std::string> LoadConfigText(const std::string& text, const std::string& path) {
+Result<Config> LoadConfigText(const std::string& text, const std::string& path) {
   try {
     return Loader(path).Load(text);
   } catch (const ConfigError& e) {
-    return std::unexpected(e.what());
+    return Fail(e.what());
   } catch (const std::exception& e) {
-    return std::unexpected(path + ": " + e.what());
+    return Fail(path + ": " + e.what());
   }
 }
 
-std::expected<Config, std::string> LoadConfigFile(const std::string& path) {
+Result<Config> LoadConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected(path + ": cannot read configuration file: " + std::strerror(errno));
+  if (!in) return Fail(path + ": cannot read configuration file: " + std::strerror(errno));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return LoadConfigText(buffer.str(), path);

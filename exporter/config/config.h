@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "exporter/base/error.h"
+#include "exporter/base/events_mode.h"
 #include "exporter/config/duration.h"
 #include "exporter/config/secret.h"
 
@@ -34,8 +36,6 @@ struct JetEmailAccount {
   int requests_per_minute = 60;
   friend bool operator==(const JetEmailAccount&, const JetEmailAccount&) = default;
 };
-
-enum class EventsMode { kFailures, kAll, kOff };
 
 struct MailtrapAccount {
   std::string name;
@@ -62,10 +62,8 @@ struct Config {
 };
 
 // Reads and validates `path`. The error is one line, ready to print.
-std::expected<Config, std::string> LoadConfigFile(const std::string& path);
+Result<Config> LoadConfigFile(const std::string& path);
 // Same, from text; `path` only names the source in messages.
-std::expected<Config, std::string> LoadConfigText(const std::string& text, const std::string& path);
-
-std::string_view EventsModeName(EventsMode mode);
+Result<Config> LoadConfigText(const std::string& text, const std::string& path);
 
 }  // namespace ele

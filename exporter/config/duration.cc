@@ -24,31 +24,31 @@ bool UnitScale(std::string_view unit, double* ms) {
 
 }  // namespace
 
-std::expected<Duration, std::string> ParseDuration(std::string_view text) {
+Result<Duration> ParseDuration(std::string_view text) {
   const std::string quoted = "\"" + std::string(text) + "\"";
-  if (text.empty()) return std::unexpected("empty duration");
+  if (text.empty()) return Fail("empty duration");
   if (text == "0") return Duration{0};
   double total_ms = 0;
   size_t i = 0;
   while (i < text.size()) {
     const size_t number_start = i;
     while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-    if (i == number_start) return std::unexpected("invalid duration " + quoted + " (use e.g. 500ms, 60s, 5m, 24h)");
+    if (i == number_start) return Fail("invalid duration " + quoted + " (use e.g. 500ms, 60s, 5m, 24h)");
     const std::string number(text.substr(number_start, i - number_start));
     const size_t unit_start = i;
     while (i < text.size() && !std::isdigit(static_cast<unsigned char>(text[i])) && text[i] != '.') ++i;
     double scale = 0;
     if (!UnitScale(text.substr(unit_start, i - unit_start), &scale)) {
-      return std::unexpected("invalid duration " + quoted + " (use e.g. 500ms, 60s, 5m, 24h)");
+      return Fail("invalid duration " + quoted + " (use e.g. 500ms, 60s, 5m, 24h)");
     }
     char* end = nullptr;
     const double value = std::strtod(number.c_str(), &end);
     if (end != number.c_str() + number.size() || !std::isfinite(value)) {
-      return std::unexpected("invalid duration " + quoted);
+      return Fail("invalid duration " + quoted);
     }
     total_ms += value * scale;
   }
-  if (total_ms > 1e15) return std::unexpected("duration " + quoted + " is too large");
+  if (total_ms > 1e15) return Fail("duration " + quoted + " is too large");
   return Duration{static_cast<long long>(total_ms)};
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "exporter/base/error.h"
+
 namespace ele {
 
 using Duration = std::chrono::milliseconds;
@@ -13,7 +15,7 @@ using Duration = std::chrono::milliseconds;
 // Accepts a sequence of <number><unit> with units ns, us, ms, s, m, h (also
 // "d" for days, as Prometheus does). Sub-millisecond totals round down;
 // negative durations are rejected.
-std::expected<Duration, std::string> ParseDuration(std::string_view text);
+Result<Duration> ParseDuration(std::string_view text);
 
 // Shortest Go-style rendering: 90000ms -> "1m30s", 0 -> "0s".
 std::string FormatDuration(Duration d);

@@ -64,19 +64,19 @@ WebConfig Parse(const YamlReader& r, const std::string& text) {
 
 }  // namespace
 
-std::expected<WebConfig, std::string> LoadWebConfigText(const std::string& text, const std::string& path) {
+Result<WebConfig> LoadWebConfigText(const std::string& text, const std::string& path) {
   try {
     return Parse(YamlReader(path), text);
   } catch (const ConfigError& e) {
-    return std::unexpected(e.what());
+    return Fail(e.what());
   } catch (const std::exception& e) {
-    return std::unexpected(path + ": " + e.what());
+    return Fail(path + ": " + e.what());
   }
 }
 
-std::expected<WebConfig, std::string> LoadWebConfigFile(const std::string& path) {
+Result<WebConfig> LoadWebConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected(path + ": cannot read web configuration file: " + std::strerror(errno));
+  if (!in) return Fail(path + ": cannot read web configuration file: " + std::strerror(errno));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return LoadWebConfigText(buffer.str(), path);

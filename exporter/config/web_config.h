@@ -11,6 +11,8 @@
 #include <set>
 #include <string>
 
+#include "exporter/base/error.h"
+
 namespace ele {
 
 struct WebConfig {
@@ -19,8 +21,8 @@ struct WebConfig {
   bool auth_enabled() const { return !basic_auth_users.empty(); }
 };
 
-std::expected<WebConfig, std::string> LoadWebConfigFile(const std::string& path);
-std::expected<WebConfig, std::string> LoadWebConfigText(const std::string& text, const std::string& path);
+Result<WebConfig> LoadWebConfigFile(const std::string& path);
+Result<WebConfig> LoadWebConfigText(const std::string& text, const std::string& path);
 
 // Checks credentials against the bcrypt hashes. bcrypt is slow by design
 // (tens of ms), so successful checks are remembered: Prometheus sends the same

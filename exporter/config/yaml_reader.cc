@@ -89,7 +89,7 @@ std::int64_t YamlReader::Int(const YAML::Node& node, std::string_view key) const
 
 Duration YamlReader::DurationValue(const YAML::Node& node, std::string_view key) const {
   auto parsed = ParseDuration(String(node, key));
-  if (!parsed) Fail(node, key, parsed.error());
+  if (!parsed) Fail(node, key, parsed.error().message);
   return *parsed;
 }
 

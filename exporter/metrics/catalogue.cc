@@ -1,5 +1,7 @@
 #include "exporter/metrics/catalogue.h"
 
+#include "exporter/base/buckets.h"
+
 namespace ele::metrics {
 namespace {
 
@@ -8,9 +10,13 @@ namespace {
 // repeats the same numbers.
 #define ELE_POLLED " Updated by background polling every collection.interval, not per scrape."
 
-const std::vector<double> kSpamScoreBuckets = {0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 15, 20};
-const std::vector<double> kDelayBuckets = {1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 7200, 21600, 86400};
-const std::vector<double> kRequestBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+template <size_t N>
+std::vector<double> Bounds(const std::array<double, N>& bounds) {
+  return {bounds.begin(), bounds.end()};
+}
+const std::vector<double> kSpamScoreBuckets = Bounds(buckets::kSpamScore);
+const std::vector<double> kDelayBuckets = Bounds(buckets::kDelaySeconds);
+const std::vector<double> kRequestBuckets = Bounds(buckets::kRequestSeconds);
 
 }  // namespace
 

@@ -1,6 +1,8 @@
-// Every metric the exporter serves: name, help, type, labels, buckets.
-// The one place that knows metric names (README, "Metrics"); the rest of the
-// code refers to these descriptors. Order here is the order on /metrics.
+// Every metric the exporter serves: name, help, type, labels, buckets
+// (README, "Metrics"). The one place that defines metric names; the rest
+// of the code refers to these descriptors, and states reach them only
+// through the snapshot step (snapshot/). Order here is the order on
+// /metrics.
 #pragma once
 
 #include <string_view>

@@ -17,11 +17,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "exporter/base/error.h"
+
 namespace ele::json_reader {
 
 using Json = nlohmann::json;
 // Success, or the reason a value or page was refused.
-using Status = std::expected<void, std::string>;
+using Status = Result<void>;
 
 inline constexpr std::size_t kMaxErrorMessageBytes = 200;
 
@@ -55,11 +57,11 @@ struct Path {
   }
 };
 
-inline std::unexpected<std::string> Fail(const Path& path, std::string_view why) {
+inline std::unexpected<Error> Fail(const Path& path, std::string_view why) {
   std::string message = path.Render();
   message += ": ";
   message += why;
-  return std::unexpected(std::move(message));
+  return ele::Fail(std::move(message));
 }
 
 // Names JSON kinds the way error messages talk about them: integers and
@@ -78,19 +80,19 @@ inline std::string_view KindName(const Json& value) {
   }
 }
 
-inline std::unexpected<std::string> Expected(std::string_view what, const Json& got) {
+inline std::unexpected<Error> Expected(std::string_view what, const Json& got) {
   std::string message = "expected ";
   message += what;
   message += ", got ";
   message += KindName(got);
-  return std::unexpected(std::move(message));
+  return ele::Fail(std::move(message));
 }
 
 inline Status ToInt(const Json& value, std::int64_t& out) {
   if (value.is_number_unsigned()) {
     const auto u = value.get<std::uint64_t>();
     if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      return std::unexpected("integer out of range: " + std::to_string(u));
+      return ele::Fail("integer out of range: " + std::to_string(u));
     }
     out = static_cast<std::int64_t>(u);
     return {};
@@ -107,7 +109,7 @@ inline Status ToInt(const Json& value, std::int64_t& out) {
 inline Status ToCount(const Json& value, std::int64_t& out) {
   if (auto status = ToInt(value, out); !status) return status;
   if (out < 0) {
-    return std::unexpected("expected non-negative integer, got " + std::to_string(out));
+    return ele::Fail("expected non-negative integer, got " + std::to_string(out));
   }
   return {};
 }
@@ -121,7 +123,7 @@ inline Status ToString(const Json& value, std::string& out) {
 // Identifiers key de-duplication; an empty one would merge unrelated rows.
 inline Status ToId(const Json& value, std::string& out) {
   if (auto status = ToString(value, out); !status) return status;
-  if (out.empty()) return std::unexpected(std::string("expected non-empty string"));
+  if (out.empty()) return ele::Fail("expected non-empty string");
   return {};
 }
 
@@ -218,7 +220,7 @@ class Fields {
   template <typename T>
   void Convert(std::string_view key, const Json& value, Converter<T> convert, T& out) {
     if (auto status = convert(value, out); !status) {
-      status_ = Fail(path_.Member(key), status.error());
+      status_ = Fail(path_.Member(key), status.error().message);
     }
   }
 
@@ -232,7 +234,7 @@ class Fields {
     }
     if (value->type() == kind) return value;
     if (!required && value->is_null()) return nullptr;
-    status_ = Fail(path_.Member(key), Expected(kind_name, *value).error());
+    status_ = Fail(path_.Member(key), Expected(kind_name, *value).error().message);
     return nullptr;
   }
 
@@ -249,7 +251,7 @@ inline Status ReadArray(const Json& array, const Path& path, ReadOne read_one, s
   for (std::size_t i = 0; i < array.size(); ++i) {
     const Path element = path.Element(i);
     const Json& value = array[i];
-    if (!value.is_object()) return Fail(element, Expected("object", value).error());
+    if (!value.is_object()) return Fail(element, Expected("object", value).error().message);
     T item;
     if (auto status = read_one(value, element, item); !status) return status;
     out.push_back(std::move(item));
@@ -307,10 +309,10 @@ inline std::string DescribeSyntaxError(std::string_view body) {
   return "truncated or invalid JSON at byte " + std::to_string(offset);
 }
 
-inline std::expected<Json, std::string> ParseJson(std::string_view body) {
+inline Result<Json> ParseJson(std::string_view body) {
   Json doc = Json::parse(body.data(), body.data() + body.size(), nullptr,
                          /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return std::unexpected(DescribeSyntaxError(body));
+  if (doc.is_discarded()) return ele::Fail(DescribeSyntaxError(body));
   return doc;
 }
 

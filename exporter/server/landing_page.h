@@ -3,9 +3,10 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "exporter/collect/account_worker.h"
+#include "exporter/base/account_status.h"
 
 namespace ele {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <mutex>
 
-#include "exporter/log/logger.h"
+#include "exporter/base/logger.h"
 
 namespace ele {
 namespace {
@@ -91,7 +91,7 @@ struct WebServer::Impl : public CivetHandler {
   void ServeReload(mg_connection* conn, const std::string& method) {
     if (method != "POST" && method != "PUT") return Send(conn, 405, "text/plain", "use POST to reload the configuration\n", "Allow: POST\r\n");
     auto result = hooks.reload();
-    if (!result) return Send(conn, 500, "text/plain", "configuration not reloaded, the previous one keeps running: " + result.error() + "\n");
+    if (!result) return Send(conn, 500, "text/plain", "configuration not reloaded, the previous one keeps running: " + result.error().message + "\n");
     Send(conn, 200, "text/plain", "configuration reloaded\n");
   }
 
@@ -134,16 +134,16 @@ struct WebServer::Impl : public CivetHandler {
   bool handlePatch(CivetServer*, mg_connection* conn) override { return Handle(conn); }
 };
 
-std::expected<std::string, std::string> ToCivetwebPorts(const std::string& listen_address) {
+Result<std::string> ToCivetwebPorts(const std::string& listen_address) {
   if (listen_address.find('[') != std::string::npos) {
-    return std::unexpected("--web.listen-address=" + listen_address + ": IPv6 addresses are not supported by this build; use an IPv4 address or :PORT");
+    return Fail("--web.listen-address=" + listen_address + ": IPv6 addresses are not supported by this build; use an IPv4 address or :PORT");
   }
   const size_t colon = listen_address.rfind(':');
-  if (colon == std::string::npos) return std::unexpected("--web.listen-address=" + listen_address + ": expected host:port or :port");
+  if (colon == std::string::npos) return Fail("--web.listen-address=" + listen_address + ": expected host:port or :port");
   const std::string host = listen_address.substr(0, colon);
   const std::string port = listen_address.substr(colon + 1);
   if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
-    return std::unexpected("--web.listen-address=" + listen_address + ": invalid port \"" + port + "\"");
+    return Fail("--web.listen-address=" + listen_address + ": invalid port \"" + port + "\"");
   }
   if (host.empty() || host == "0.0.0.0") return port;
   if (host == "localhost") return "127.0.0.1:" + port;
@@ -156,7 +156,7 @@ WebServer::~WebServer() {
   if (impl_ && impl_->server) impl_->server->close();
 }
 
-std::expected<std::unique_ptr<WebServer>, std::string> WebServer::Start(const WebServerOptions& options, WebServerHooks hooks) {
+Result<std::unique_ptr<WebServer>> WebServer::Start(const WebServerOptions& options, WebServerHooks hooks) {
   auto ports = ToCivetwebPorts(options.listen_address);
   if (!ports) return std::unexpected(ports.error());
   auto impl = std::make_unique<Impl>(options, std::move(hooks));
@@ -174,7 +174,7 @@ std::expected<std::unique_ptr<WebServer>, std::string> WebServer::Start(const We
   try {
     impl->server = std::make_unique<CivetServer>(civet_options);
   } catch (const std::exception& e) {
-    return std::unexpected("cannot listen on " + options.listen_address + ": the address is in use or not available (" + e.what() + ")");
+    return Fail("cannot listen on " + options.listen_address + ": the address is in use or not available (" + e.what() + ")");
   }
   impl->server->addHandler("/", impl.get());
   const auto bound = impl->server->getListeningPortsFull();

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "exporter/base/error.h"
 #include "exporter/config/web_config.h"
 
 namespace ele {
@@ -17,7 +18,7 @@ struct WebServerHooks {
   std::function<std::shared_ptr<const std::string>()> render_metrics;  // text format 0.0.4; same pointer until it changes
   std::function<std::string()> render_landing_page;    // HTML
   std::function<bool(std::string* why_not)> ready;
-  std::function<std::expected<void, std::string>()> reload;
+  std::function<Result<void>()> reload;
 };
 
 struct WebServerOptions {
@@ -29,7 +30,7 @@ struct WebServerOptions {
 class WebServer {
  public:
   // Binds and starts serving; the error is one line for the user.
-  static std::expected<std::unique_ptr<WebServer>, std::string> Start(const WebServerOptions& options, WebServerHooks hooks);
+  static Result<std::unique_ptr<WebServer>> Start(const WebServerOptions& options, WebServerHooks hooks);
   ~WebServer();
   // "host:port" actually bound (port 0 resolved).
   std::string bound_address() const { return bound_address_; }
@@ -43,6 +44,6 @@ class WebServer {
 };
 
 // ":9787" -> "9787"; "host:port" kept; errors for IPv6 and malformed input.
-std::expected<std::string, std::string> ToCivetwebPorts(const std::string& listen_address);
+Result<std::string> ToCivetwebPorts(const std::string& listen_address);
 
 }  // namespace ele

@@ -1,4 +1,5 @@
-// Per-message state of one JetEmail account, and the counters it feeds.
+// Per-message state of one JetEmail account, and the counts it feeds
+// (jetemail_counts.h: plain numbers by interned ids; no metric names).
 //
 // The API returns the *current* state of each inbound email (by `uid`), again
 // and again across overlapping windows. Apply() turns what changed since the
@@ -19,13 +20,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "exporter/collect/clock.h"
-#include "exporter/metrics/metric_set.h"
+#include "exporter/base/clock.h"
 #include "exporter/events/inbound.h"
-#include "exporter/state/binary_codec.h"
+#include "exporter/state/jetemail_counts.h"
 #include "exporter/state/label_folder.h"
 #include "exporter/state/message_table.h"
-#include "exporter/state/series_cache.h"
 #include "exporter/state/tracking_limit.h"
 
 namespace ele {
@@ -53,18 +52,17 @@ class JetEmailState {
   void SetAccountDomains(std::int64_t total);
   void EnsureDomain(const std::string& domain);  // known label sets at 0
 
-  void ExportMetrics(metrics::MetricSet& out) const;
+  const JetEmailCounts& counts() const { return counts_; }
+  const std::string& account() const { return options_.account; }
   size_t tracked() const { return messages_.size(); }
   // Arrival time of the oldest tracked message whose status can still change.
   std::optional<std::int64_t> OldestOpenArrivalMs() const;
-  const metrics::MetricSet& counters() const { return counters_; }
   void set_options(const JetEmailStateOptions& options) { options_ = options; }
   // Grows with every change of counters or tracked messages (persistence hint).
   std::uint64_t changes() const { return changes_; }
-  void Encode(BinaryWriter& out) const;
-  bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
-
  private:
+  friend class JetEmailStateCodec;  // the state file (jetemail_state_codec.h)
+
   static constexpr std::uint32_t kNoStatus = (1u << 17) - 1;  // before the first sighting
   static constexpr std::uint32_t kMaxActions = (1u << 13) - 1;
   static constexpr std::uint32_t kSeenBits = 16;
@@ -80,21 +78,14 @@ class JetEmailState {
     std::uint32_t delivery_count = 0;
     std::uint32_t rejected_count = 0;
     std::uint32_t actions_at = 0;       // its counted action id hashes: a run in action_ids_
-    std::uint64_t domain : 17;          // id in domain_names_
-    std::uint64_t status : 17;          // id in status_names_, kNoStatus before the first
+    std::uint64_t domain : 17;          // id in counts_.domains
+    std::uint64_t status : 17;          // id in counts_.statuses, kNoStatus before the first
     std::uint64_t statuses_seen : kSeenBits;  // bit i: status id i counted; ids past 16 in seen_overflow_
     std::uint64_t action_count : 13;    // more than kMaxActions rows are counted again on each read
     std::uint64_t spam_observed : 1;
     std::int64_t arrival_ms() const { return first_seen_ms - arrival_back_ms; }
   };
   static_assert(sizeof(Message) == 48, "a tracked message's row; memory_bench's figure depends on it");
-
-  // Label values by id, for the label values of counters and gauges.
-  struct Interned {
-    std::vector<std::string> names;
-    std::unordered_map<std::string, std::uint32_t> ids;
-    std::uint32_t Id(const std::string& name);
-  };
 
   // Drops messages for which `drop` is true, moving their gauges, and packs
   // messages_ and action_ids_ again.
@@ -110,26 +101,15 @@ class JetEmailState {
   void CountActions(Message& m, const events::InboundSighting& entry);
   const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
   std::uint32_t DomainId(const std::string& raw_domain);
-  metrics::Series& Cached(const metrics::Desc& desc, std::uint32_t domain, std::uint32_t label, const std::string& label_value);
   void MoveGauge(std::uint32_t domain, std::uint32_t from, std::uint32_t to);
-  bool DecodeMessages(BinaryReader& in);
-  bool DecodeLegacyMessages(BinaryReader& in);
 
   JetEmailStateOptions options_;
   MessageTable<Message> messages_;        // by HashedKey(uid)
   IdRuns action_ids_;                     // counted action id hashes, a run per message
   std::set<std::pair<MessageKey, std::uint32_t>> seen_overflow_;  // statuses seen with ids >= kSeenBits
-  Interned domain_names_, status_names_, logtype_names_;
   std::vector<bool> status_open_;         // by status id: IsOpenJetEmailStatus
-  std::vector<bool> domain_ensured_;      // by domain id: EnsureDomain done
-  SeriesCache series_;
-  metrics::MetricSet counters_;                       // counters and histograms
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::int64_t> current_;  // (domain, status) -> messages
-  std::map<std::string, bool> domain_up_;
-  std::int64_t account_domains_ = -1;
+  JetEmailCounts counts_;
   LabelFolder domains_, statuses_, logtypes_;
-  OverflowCounts overflow_;
-  std::uint64_t limit_evictions_ = 0;  // since start; not in the state file
   TrackingLimitWarning limit_warning_;
   std::uint64_t changes_ = 0;
 };

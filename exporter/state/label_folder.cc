@@ -1,6 +1,6 @@
 #include "exporter/state/label_folder.h"
 
-#include "exporter/log/logger.h"
+#include "exporter/base/logger.h"
 
 namespace ele {
 

@@ -1,4 +1,5 @@
-// Per-message state of one Mailtrap account, and the counters it feeds.
+// Per-message state of one Mailtrap account, and the counts it feeds
+// (mailtrap_counts.h: plain numbers by interned ids; no metric names).
 //
 // Messages come back from the list endpoint again and again with their
 // current status and opens/clicks counts. Apply() counts what changed: each
@@ -10,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <set>
 #include <map>
 #include <optional>
@@ -19,14 +19,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "exporter/collect/clock.h"
-#include "exporter/config/config.h"
-#include "exporter/metrics/metric_set.h"
+#include "exporter/base/clock.h"
+#include "exporter/base/events_mode.h"
 #include "exporter/events/outbound.h"
-#include "exporter/state/binary_codec.h"
+#include "exporter/state/detail_queue.h"
 #include "exporter/state/label_folder.h"
+#include "exporter/state/mailtrap_counts.h"
 #include "exporter/state/message_table.h"
-#include "exporter/state/series_cache.h"
 #include "exporter/state/tracking_limit.h"
 
 namespace ele {
@@ -67,19 +66,20 @@ class MailtrapState {
   void ApplyDetail(const events::MessageHistory& detail);
   void DropDetail();       // pops the front: gone from the API (404) or given up
   void PostponeDetail();   // a malformed answer: to the back, dropped after 3
-  size_t pending_details() const { return detail_queue_.size(); }
+  size_t pending_details() const { return details_.size(); }
   void Evict(TimePoint now);
-  void ExportMetrics(metrics::MetricSet& out) const;
+  const MailtrapCounts& counts() const { return counts_; }
+  const std::string& account() const { return options_.account; }
 
   size_t tracked() const { return messages_.size(); }
   // sent_at of the oldest tracked message still enqueued, if any.
   std::optional<std::int64_t> OldestEnqueuedSentAtMs() const;
   void set_options(const MailtrapStateOptions& options) { options_ = options; }
   std::uint64_t changes() const { return changes_; }
-  void Encode(BinaryWriter& out) const;
-  bool Decode(BinaryReader& in);  // into a fresh state; false when malformed
 
  private:
+  friend class MailtrapStateCodec;  // the state file (mailtrap_state_codec.h)
+
   // Kept small: a busy account tracks a million of these (48 bytes each,
   // see message_table.h). Label sets and statuses are interned; a message
   // holds their indices. Counts saturate at 2^32 - 1.
@@ -91,11 +91,11 @@ class MailtrapState {
     std::int64_t sent_at_ms = 0;
     std::uint32_t opens = 0;
     std::uint32_t clicks = 0;
-    std::uint32_t label_set = 0;       // index into label_sets_: account, domain, stream, category
+    std::uint32_t label_set = 0;       // index into counts_.label_sets: domain, stream, category
     std::uint32_t events_at = 0;       // EventKey of each counted event: a run in event_keys_
     std::uint16_t event_count = 0;
-    std::uint16_t statuses_seen = 0;   // bit i: status_names_[i] counted
-    std::uint8_t status = kNoStatus;   // index into status_names_
+    std::uint16_t statuses_seen = 0;   // bit i: counts_.statuses[i] counted
+    std::uint8_t status = kNoStatus;   // index into counts_.statuses
     bool detail_queued : 1 = false;
     bool detail_fetched : 1 = false;
     bool delay_observed : 1 = false;
@@ -109,14 +109,11 @@ class MailtrapState {
   MessageKey RememberedKeyFor(const std::string& message_id);  // KeyFor, keeping an irregular id
   std::string IdOf(const MessageKey& key) const;
 
-  const metrics::LabelValues& Labels(const Message& msg) const { return label_sets_[msg.label_set]; }
   const std::string& StatusName(std::uint8_t status) const;
   std::optional<std::uint8_t> FindStatus(std::string_view name) const;
   std::uint32_t LabelSetOf(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names);
-  std::uint32_t InternLabels(metrics::LabelValues labels);
   std::uint8_t InternStatus(const std::string& folded);
   std::uint8_t StatusOf(std::string_view raw);
-  metrics::Series& Cached(const metrics::Desc& desc, std::uint32_t label_set, std::uint8_t status = kNoStatus);
   void ApplyMessage(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names, TimePoint now);
   void ConsiderDetail(Message& msg, std::uint8_t status, bool changed, TimePoint now);
   void QueueDetail(Message& msg, TimePoint now);
@@ -132,15 +129,11 @@ class MailtrapState {
   template <typename Drop>
   void RemoveIf(Drop drop);
   void DropDetailsOfUntracked();
-  bool DecodeMessages(BinaryReader& in);
-  bool DecodeLegacyMessages(BinaryReader& in);
 
   MailtrapStateOptions options_;
   MessageTable<Message> messages_;
   IdRuns event_keys_;
   std::map<MessageKey, std::string> irregular_ids_;  // ids that are not lowercase UUIDs
-  std::vector<metrics::LabelValues> label_sets_;
-  std::map<metrics::LabelValues, std::uint32_t> label_set_index_;
   // Label set by raw domain, stream and category, so a new message costs one
   // hash lookup instead of folding three labels and searching a map of label
   // vectors: ingest 1.50M -> 1.78M messages/s (ingest_bench). Bounded: past
@@ -148,23 +141,11 @@ class MailtrapState {
   static constexpr size_t kMaxRawLabelSets = 10'000;
   std::unordered_map<std::string, std::uint32_t> label_set_by_raw_;
   std::string raw_key_;  // scratch for the lookup above
-  std::vector<std::string> status_names_;  // at most kMaxStatuses
   std::vector<std::pair<std::string, std::uint8_t>> raw_statuses_;  // as sent -> index; a cache
-  SeriesCache series_;
-  metrics::MetricSet counters_;
-  std::map<std::pair<std::uint32_t, std::uint8_t>, std::int64_t> current_;  // (label set, status) -> messages
+  MailtrapCounts counts_;
   LabelFolder domains_, streams_, categories_, statuses_, bounce_categories_;
-  // A wanted detail: 32 bytes instead of PendingDetail's 80 with its id
-  // string (a third of the messages can wait here when events run behind).
-  struct QueuedDetail {
-    MessageKey key;
-    std::int64_t queued_at_ms = 0;
-    int failures = 0;  // malformed answers so far
-  };
-  std::deque<QueuedDetail> detail_queue_;
+  DetailQueue details_;
   std::set<std::string> unknown_event_types_;  // logged once each
-  OverflowCounts overflow_;
-  std::uint64_t limit_evictions_ = 0;  // since start; not in the state file
   TrackingLimitWarning limit_warning_;
   std::uint64_t changes_ = 0;
 };

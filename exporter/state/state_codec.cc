@@ -2,8 +2,6 @@
 
 namespace ele {
 
-namespace m = metrics;
-
 void EncodeStrings(const std::vector<std::string>& values, BinaryWriter& out) {
   out.U64(values.size());
   for (const auto& v : values) out.Str(v);
@@ -19,43 +17,48 @@ bool DecodeStrings(BinaryReader& in, std::vector<std::string>* values) {
   return true;
 }
 
-void EncodeMetricSet(const m::MetricSet& set, BinaryWriter& out) {
-  for (const m::Desc* desc : m::All()) {
-    const m::MetricSet::Family* family = set.Find(*desc);
-    if (family == nullptr || family->empty()) continue;
-    out.U64(static_cast<std::uint64_t>(desc->id) + 1);
-    out.U64(family->size());
-    for (const auto& [labels, series] : *family) {
-      EncodeStrings(labels, out);
-      out.F64(series.value);
-      out.U64(series.count);
-      out.F64(series.sum);
-      out.U64(series.bucket_counts.size());
-      for (std::uint64_t b : series.bucket_counts) out.U64(b);
-    }
-  }
-  out.U64(0);  // end of families
+void EncodeHistogram(const HistogramCounts& histogram, BinaryWriter& out) {
+  out.U64(histogram.count);
+  out.F64(histogram.sum);
+  out.U64(histogram.buckets.size());
+  for (std::uint64_t b : histogram.buckets) out.U64(b);
 }
 
-bool DecodeMetricSet(BinaryReader& in, m::MetricSet* set) {
-  for (;;) {
-    std::uint64_t id_plus_one = 0, series_count = 0;
-    if (!in.U64(&id_plus_one)) return false;
-    if (id_plus_one == 0) return true;
-    if (id_plus_one > m::All().size() || !in.Count(&series_count)) return false;
-    const m::Desc& desc = *m::All()[id_plus_one - 1];
-    for (std::uint64_t i = 0; i < series_count; ++i) {
-      m::LabelValues labels;
-      if (!DecodeStrings(in, &labels) || labels.size() != desc.labels.size()) return false;
-      m::Series& s = set->At(desc, labels);
-      std::uint64_t buckets = 0;
-      if (!in.F64(&s.value) || !in.U64(&s.count) || !in.F64(&s.sum) || !in.Count(&buckets)) return false;
-      if (buckets != s.bucket_counts.size()) return false;
-      for (auto& b : s.bucket_counts) {
-        if (!in.U64(&b)) return false;
-      }
-    }
+bool DecodeHistogram(BinaryReader& in, size_t bounds, HistogramCounts* histogram) {
+  std::uint64_t buckets = 0;
+  if (!in.U64(&histogram->count) || !in.F64(&histogram->sum) || !in.Count(&buckets) || buckets != bounds + 1) return false;
+  histogram->buckets.resize(buckets);
+  for (auto& b : histogram->buckets) {
+    if (!in.U64(&b)) return false;
   }
+  return true;
+}
+
+void EncodeCounts(const std::vector<std::uint64_t>& counts, BinaryWriter& out) {
+  out.U64(counts.size());
+  for (std::uint64_t n : counts) out.U64(n);
+}
+
+bool DecodeCounts(BinaryReader& in, std::vector<std::uint64_t>* counts) {
+  std::uint64_t n = 0;
+  if (!in.Count(&n)) return false;
+  counts->resize(n);
+  for (auto& c : *counts) {
+    if (!in.U64(&c)) return false;
+  }
+  return true;
+}
+
+void WriteBlobHeader(std::string_view tag, const std::optional<TimePoint>& watermark, BinaryWriter& out) {
+  out.Str(tag);
+  out.I64(watermark ? ToUnixMillis(*watermark) : 0);
+}
+
+bool ReadBlobHeader(BinaryReader& in, std::string* tag, std::optional<TimePoint>* watermark) {
+  std::int64_t watermark_ms = 0;
+  if (!in.Str(tag) || !in.I64(&watermark_ms) || !PlausibleUnixMs(watermark_ms)) return false;
+  if (watermark_ms != 0) *watermark = FromUnixMillis(watermark_ms);
+  return true;
 }
 
 void EncodeLabelFolder(const LabelFolder& folder, BinaryWriter& out) {

@@ -1,22 +1,22 @@
 // Binary encoding of the pieces every account's state is made of. Decoders
-// validate as they go (descriptor ids, label counts, bucket counts) and
-// return false on anything unexpected, so a damaged blob is refused rather
-// than half-loaded.
+// validate as they go (ids, counts, bucket counts) and return false on
+// anything unexpected, so a damaged blob is refused rather than half-loaded.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "exporter/collect/clock.h"
-#include "exporter/metrics/metric_set.h"
+#include <map>
+#include <span>
+
+#include "exporter/base/clock.h"
 #include "exporter/state/binary_codec.h"
+#include "exporter/state/count_tables.h"
 #include "exporter/state/label_folder.h"
+#include "exporter/state/message_table.h"
 
 namespace ele {
-
-void EncodeMetricSet(const metrics::MetricSet& set, BinaryWriter& out);
-bool DecodeMetricSet(BinaryReader& in, metrics::MetricSet* set);
 
 void EncodeLabelFolder(const LabelFolder& folder, BinaryWriter& out);
 bool DecodeLabelFolder(BinaryReader& in, LabelFolder* folder);
@@ -32,27 +32,47 @@ inline bool PlausibleUnixMs(std::int64_t ms) { return ms > -(std::int64_t{1} << 
 void EncodeStrings(const std::vector<std::string>& values, BinaryWriter& out);
 bool DecodeStrings(BinaryReader& in, std::vector<std::string>* values);
 
-// A collector's blob in the state file: its format tag (bumped when the
-// layout changes, so an old blob is refused rather than misread), its
-// watermark (0 = none), then its per-message state.
-template <typename State>
-std::string EncodeCollectorBlob(std::string_view tag, const std::optional<TimePoint>& watermark, const State& state) {
-  BinaryWriter out;
-  out.Str(tag);
-  out.I64(watermark ? ToUnixMillis(*watermark) : 0);
-  state.Encode(out);
-  return std::move(out.data());
+// Counts by a pair of interned ids; every id must be below its limit.
+template <typename Count>
+void EncodePairCounts(const std::map<IdPair, Count>& counts, BinaryWriter& out) {
+  out.U64(counts.size());
+  for (const auto& [key, n] : counts) {
+    out.U64(key.first);
+    out.U64(key.second);
+    out.I64(static_cast<std::int64_t>(n));
+  }
 }
-
-// Into a fresh state; false when the tag differs or anything is malformed.
-template <typename State>
-bool DecodeCollectorBlob(std::string_view blob, std::string_view tag, std::optional<TimePoint>& watermark, State& state) {
-  BinaryReader in(blob);
-  std::string found;
-  std::int64_t watermark_ms = 0;
-  if (!in.Str(&found) || found != tag || !in.I64(&watermark_ms) || !PlausibleUnixMs(watermark_ms) || !state.Decode(in) || !in.at_end()) return false;
-  if (watermark_ms != 0) watermark = FromUnixMillis(watermark_ms);
+template <typename Count>
+bool DecodePairCounts(BinaryReader& in, IdPair limits, std::map<IdPair, Count>* counts) {
+  std::uint64_t n = 0;
+  if (!in.Count(&n)) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::uint64_t first = 0, second = 0;
+    std::int64_t value = 0;
+    if (!in.U64(&first) || !in.U64(&second) || !in.I64(&value) || first >= limits.first || second >= limits.second) return false;
+    (*counts)[{static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(second)}] = static_cast<Count>(value);
+  }
   return true;
 }
+
+// A message key: its 128 bits as 16 raw bytes.
+inline void EncodeKey(const MessageKey& key, BinaryWriter& out) {
+  out.Fixed64(key[0]);
+  out.Fixed64(key[1]);
+}
+inline bool DecodeKey(BinaryReader& in, MessageKey* key) { return in.Fixed64(&(*key)[0]) && in.Fixed64(&(*key)[1]); }
+
+void EncodeHistogram(const HistogramCounts& histogram, BinaryWriter& out);
+// `bounds` is how many bounds the histogram counts into.
+bool DecodeHistogram(BinaryReader& in, size_t bounds, HistogramCounts* histogram);
+
+void EncodeCounts(const std::vector<std::uint64_t>& counts, BinaryWriter& out);
+bool DecodeCounts(BinaryReader& in, std::vector<std::uint64_t>* counts);
+
+// A collector's blob in the state file: its format tag (bumped when the
+// layout changes, so an old blob is refused or read as the old layout),
+// its watermark (0 = none), then its per-message state.
+void WriteBlobHeader(std::string_view tag, const std::optional<TimePoint>& watermark, BinaryWriter& out);
+bool ReadBlobHeader(BinaryReader& in, std::string* tag, std::optional<TimePoint>* watermark);
 
 }  // namespace ele

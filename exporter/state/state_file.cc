@@ -67,56 +67,49 @@ std::string StateFile::Encode(const std::map<std::string, std::string>& blobs) {
   return out;
 }
 
-bool StateFile::Decode(std::string_view bytes, std::map<std::string, std::string>* blobs, std::string* error) {
+Result<StateFile::Blobs> StateFile::Decode(std::string_view bytes) {
   constexpr size_t kHeader = 8 + 4 + 8;
-  if (bytes.size() < kHeader + 4 || bytes.substr(0, 8) != kMagic) {
-    *error = "not a state file of this exporter";
-    return false;
-  }
+  if (bytes.size() < kHeader + 4 || bytes.substr(0, 8) != kMagic) return Fail("not a state file of this exporter");
   const auto version = static_cast<std::uint32_t>(GetLE(bytes, 8, 4));
   if (version != kFormatVersion) {
-    *error = "state file format version " + std::to_string(version) + " is not supported (expected " + std::to_string(kFormatVersion) + ")";
-    return false;
+    return Fail("state file format version " + std::to_string(version) + " is not supported (expected " + std::to_string(kFormatVersion) + ")");
   }
   const std::uint64_t length = GetLE(bytes, 12, 8);
-  if (length != bytes.size() - kHeader - 4) {
-    *error = "state file is truncated or has trailing bytes";
-    return false;
-  }
+  if (length != bytes.size() - kHeader - 4) return Fail("state file is truncated or has trailing bytes");
   const std::string_view payload = bytes.substr(kHeader, length);
-  if (Crc(payload) != static_cast<std::uint32_t>(GetLE(bytes, kHeader + length, 4))) {
-    *error = "state file checksum mismatch (corrupt)";
-    return false;
-  }
+  if (Crc(payload) != static_cast<std::uint32_t>(GetLE(bytes, kHeader + length, 4))) return Fail("state file checksum mismatch (corrupt)");
+  Blobs blobs;
   BinaryReader reader(payload);
   std::uint64_t count = 0;
   reader.Count(&count);
   for (std::uint64_t i = 0; i < count && reader.ok(); ++i) {
     std::string key, blob;
-    if (reader.Str(&key) && reader.Str(&blob)) (*blobs)[key] = std::move(blob);
+    if (reader.Str(&key) && reader.Str(&blob)) blobs[key] = std::move(blob);
   }
-  if (!reader.ok() || !reader.at_end()) {
-    *error = "state file payload is malformed";
-    return false;
-  }
-  return true;
+  if (!reader.ok() || !reader.at_end()) return Fail("state file payload is malformed");
+  return blobs;
 }
 
-std::string StateFile::Load() {
+Result<void> StateFile::Load() {
   std::lock_guard lock(mutex_);
   blobs_.clear();
   std::ifstream in(path_, std::ios::binary);
-  if (!in) return errno == ENOENT ? "" : "cannot read state file " + path_ + ": " + std::strerror(errno);
+  if (!in) {
+    if (errno == ENOENT) return {};
+    return Fail("cannot read state file " + path_ + ": " + std::strerror(errno));
+  }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  std::string error;
-  if (Decode(buffer.str(), &blobs_, &error)) return "";
-  blobs_.clear();
+  Result<Blobs> decoded = Decode(buffer.str());
+  if (decoded) {
+    blobs_ = std::move(*decoded);
+    return {};
+  }
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::string aside = path_ + ".corrupt-" + std::to_string(now);
   std::error_code ec;
   std::filesystem::rename(path_, aside, ec);
-  return path_ + ": " + error + "; moved aside to " + aside + " and starting fresh";
+  return Fail(path_ + ": " + decoded.error().message + "; moved aside to " + aside + " and starting fresh");
 }
 
 std::string StateFile::Blob(const std::string& key) const {
@@ -125,34 +118,34 @@ std::string StateFile::Blob(const std::string& key) const {
   return it == blobs_.end() ? "" : it->second;
 }
 
-std::string StateFile::Save(const std::string& key, std::string blob) {
+Result<void> StateFile::Save(const std::string& key, std::string blob) {
   std::lock_guard lock(mutex_);
   blobs_[key] = std::move(blob);
   return WriteLocked();
 }
 
-std::string StateFile::Remove(const std::string& key) {
+Result<void> StateFile::Remove(const std::string& key) {
   std::lock_guard lock(mutex_);
-  if (blobs_.erase(key) == 0) return "";
+  if (blobs_.erase(key) == 0) return {};
   return WriteLocked();
 }
 
-std::string StateFile::WriteLocked() {
+Result<void> StateFile::WriteLocked() {
   const std::string bytes = Encode(blobs_);
   const std::string tmp = path_ + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot write state file " + tmp + ": " + std::strerror(errno);
+  if (fd < 0) return Fail("cannot write state file " + tmp + ": " + std::strerror(errno));
   const bool written = WriteAll(fd, bytes) && ::fsync(fd) == 0;
   const int saved_errno = errno;
   ::close(fd);
-  if (!written) return "cannot write state file " + tmp + ": " + std::strerror(saved_errno);
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) return "cannot replace state file " + path_ + ": " + std::strerror(errno);
+  if (!written) return Fail("cannot write state file " + tmp + ": " + std::strerror(saved_errno));
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) return Fail("cannot replace state file " + path_ + ": " + std::strerror(errno));
   const std::string dir = std::filesystem::path(path_).parent_path().empty() ? "." : std::filesystem::path(path_).parent_path().string();
   if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);  // makes the rename itself durable
     ::close(dfd);
   }
-  return "";
+  return {};
 }
 
 }  // namespace ele

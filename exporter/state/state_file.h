@@ -9,38 +9,43 @@
 // Thread-safe: workers save their own account's blob concurrently.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
+
+#include "exporter/base/error.h"
 
 namespace ele {
 
 class StateFile {
  public:
   static constexpr std::uint32_t kFormatVersion = 1;
+  using Blobs = std::map<std::string, std::string>;  // by account key
 
   explicit StateFile(std::string path) : path_(std::move(path)) {}
 
   // Reads the file into memory. A missing file is a fresh start. A corrupt,
   // truncated or foreign file is moved aside to PATH.corrupt-UNIXTIME, the
   // error is returned once, and the exporter starts fresh.
-  std::string Load();
-  std::string Blob(const std::string& key) const;
-  // Replaces one account's blob and rewrites the file. Error text or "".
-  std::string Save(const std::string& key, std::string blob);
-  std::string Remove(const std::string& key);
+  Result<void> Load();
+  std::string Blob(const std::string& key) const;  // "" when there is none
+  // Replaces one account's blob and rewrites the file.
+  Result<void> Save(const std::string& key, std::string blob);
+  Result<void> Remove(const std::string& key);
   const std::string& path() const { return path_; }
 
   // Pure encoding, exposed for tests and the fuzzer.
-  static std::string Encode(const std::map<std::string, std::string>& blobs);
-  static bool Decode(std::string_view bytes, std::map<std::string, std::string>* blobs, std::string* error);
+  static std::string Encode(const Blobs& blobs);
+  static Result<Blobs> Decode(std::string_view bytes);
 
  private:
-  std::string WriteLocked();
+  Result<void> WriteLocked();
 
   std::string path_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::string> blobs_;
+  Blobs blobs_;
 };
 
 }  // namespace ele

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "exporter/collect/clock.h"
-#include "exporter/log/logger.h"
+#include "exporter/base/clock.h"
+#include "exporter/base/logger.h"
 
 namespace ele {
 

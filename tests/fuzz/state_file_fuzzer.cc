@@ -20,22 +20,27 @@ void Restore(std::string_view blob) {
   ele::JetEmailAccount jet;
   jet.name = "main";
   ele::JetEmailCollector jet_collector(jet, collection);
-  if (jet_collector.RestoreState(blob)) (void)jet_collector.EncodeState();
+  ele::metrics::MetricSet snapshot;  // a restored state's counts must name only what it interned
+  if (jet_collector.RestoreState(blob)) {
+    (void)jet_collector.EncodeState();
+    jet_collector.Snapshot(snapshot);
+  }
   ele::MailtrapAccount mt;
   mt.name = "prod";
   mt.account_id = 1;
   ele::MailtrapCollector mt_collector(mt, collection);
-  if (mt_collector.RestoreState(blob)) (void)mt_collector.EncodeState();
+  if (mt_collector.RestoreState(blob)) {
+    (void)mt_collector.EncodeState();
+    mt_collector.Snapshot(snapshot);
+  }
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  std::map<std::string, std::string> blobs;
-  std::string error;
-  if (ele::StateFile::Decode(bytes, &blobs, &error)) {
-    for (const auto& [key, blob] : blobs) Restore(blob);
+  if (const auto blobs = ele::StateFile::Decode(bytes)) {
+    for (const auto& [key, blob] : *blobs) Restore(blob);
   }
   Restore(bytes);
   return 0;

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "exporter/collect/account_worker.h"
-#include "exporter/collect/clock.h"
+#include "exporter/base/clock.h"
 #include "exporter/config/config.h"
 #include "exporter/http/curl_http_client.h"
 #include "exporter/metrics/metrics_hub.h"
@@ -93,10 +93,12 @@ TEST(ResourceTest, ThousandCyclesLeakNoFileDescriptorOrThread) {
   const std::string dir = std::filesystem::temp_directory_path() / ("ele_resource_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   StateFile state(dir + "/state.bin");
-  state.Load();
+  ASSERT_TRUE(state.Load().has_value());
   metrics::MetricsHub hub;
-  auto save = [&](const AccountCollector& c, const CycleResult&) {
-    EXPECT_EQ(state.Save(AccountWorker::KeyOf(c.provider(), c.account()), c.EncodeState()), "");
+  auto save = [&](const Collector& c, const CycleResult&) {
+    const CollectorStatus status = c.Status();
+    const auto saved = state.Save(AccountWorker::KeyOf(status.provider, status.account), dynamic_cast<const PersistentState&>(c).EncodeState());
+    EXPECT_TRUE(saved.has_value()) << saved.error();
   };
   AccountWorker jet_worker(std::make_unique<JetEmailCollector>(jet_account, collection),
                            WorkerOptions{collection.interval, jet_account.requests_per_minute}, clock,
@@ -124,8 +126,8 @@ TEST(ResourceTest, ThousandCyclesLeakNoFileDescriptorOrThread) {
   int injected = 0;
   for (const auto& [name, count] : api.FaultCounts()) injected += count;
   EXPECT_GT(injected, 50);
-  EXPECT_LE(jet_worker.collector().tracked_messages(), 1000u);
-  EXPECT_LE(mt_worker.collector().tracked_messages(), 1000u);
+  EXPECT_LE(jet_worker.collector().Status().tracked_messages, 1000u);
+  EXPECT_LE(mt_worker.collector().Status().tracked_messages, 1000u);
   std::printf("1,000 cycles of each account in %.1f s, %d faults injected, %d fds, %d threads\n", seconds, injected, fds,
               threads);
   std::filesystem::remove_all(dir);

@@ -68,8 +68,8 @@ TEST_F(ConfigTest, EveryBadFileGivesItsExactMessage) {
     auto config = LoadConfigFile(path);
     ASSERT_FALSE(config.has_value()) << c.file;
     EXPECT_EQ(config.error(), path + ":" + c.expected) << c.file;
-    EXPECT_EQ(config.error().find('\n'), std::string::npos) << "one line: " << c.file;
-    EXPECT_EQ(config.error().find("tok-from-env-7f3a"), std::string::npos) << "no token in messages: " << c.file;
+    EXPECT_EQ(config.error().message.find('\n'), std::string::npos) << "one line: " << c.file;
+    EXPECT_EQ(config.error().message.find("tok-from-env-7f3a"), std::string::npos) << "no token in messages: " << c.file;
   }
 }
 

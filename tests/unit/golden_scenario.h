@@ -33,9 +33,9 @@ inline std::string ReadFile(const std::string& path) {
 inline std::string Fixture(const std::string& name) { return ReadFile(kFixtureDir + "/" + name); }
 
 // What /metrics shows of one collector's own series (no self-metrics).
-inline std::string RenderCollector(const AccountCollector& collector) {
+inline std::string RenderCollector(const Collector& collector) {
   metrics::MetricSet set;
-  collector.ExportMetrics(set);
+  collector.Snapshot(set);
   const metrics::MetricSet* sets[] = {&set};
   return metrics::RenderText(sets);
 }
@@ -91,18 +91,24 @@ class Scenario {
 
   std::map<std::string, std::string> SavedBlobs() const { return saved_; }
 
-  std::unique_ptr<AccountCollector> FreshCollector(const std::string& key) const {
-    if (key.starts_with("jetemail/")) return std::make_unique<JetEmailCollector>(GoldenJetEmailAccount(), GoldenCollection());
-    return std::make_unique<MailtrapCollector>(GoldenMailtrapAccount(), GoldenCollection());
+  // A new collector of the account `key` names, restored from `blob`.
+  static Result<std::unique_ptr<Collector>> Restore(const std::string& key, const std::string& blob) {
+    if (key.starts_with("jetemail/")) return RestoreInto(std::make_unique<JetEmailCollector>(GoldenJetEmailAccount(), GoldenCollection()), blob);
+    return RestoreInto(std::make_unique<MailtrapCollector>(GoldenMailtrapAccount(), GoldenCollection()), blob);
   }
 
   std::string RenderLiveCollector(const std::string& key) const { return RenderCollector(Live(key)); }
-  std::optional<TimePoint> LiveWatermark(const std::string& key) const { return Live(key).watermark(); }
-  size_t LiveTracked(const std::string& key) const { return Live(key).tracked_messages(); }
+  CollectorStatus LiveStatus(const std::string& key) const { return Live(key).Status(); }
 
  private:
-  const AccountCollector& Live(const std::string& key) const {
-    return key.starts_with("jetemail/") ? static_cast<const AccountCollector&>(*jetemail_) : *mailtrap_;
+  template <typename ProviderCollector>
+  static Result<std::unique_ptr<Collector>> RestoreInto(std::unique_ptr<ProviderCollector> collector, const std::string& blob) {
+    if (auto restored = collector->RestoreState(blob); !restored) return std::unexpected(restored.error());
+    return collector;
+  }
+
+  const Collector& Live(const std::string& key) const {
+    return key.starts_with("jetemail/") ? static_cast<const Collector&>(*jetemail_) : *mailtrap_;
   }
 
   HttpResponse Answer(const HttpRequest& request, const std::string& list_page) const {
@@ -116,13 +122,14 @@ class Scenario {
     return Respond(200, Fixture(list_page));
   }
 
-  std::string Run(std::unique_ptr<AccountCollector> collector, const std::vector<std::string>& pages, WorkerOptions options) {
+  std::string Run(std::unique_ptr<Collector> collector, const std::vector<std::string>& pages, WorkerOptions options) {
     size_t cycle = 0;
     auto http = std::make_unique<testing_support::ScriptedHttpClient>(
         clock_, [&](const HttpRequest& request) { return Answer(request, pages[cycle]); });
     AccountWorker worker(std::move(collector), options, clock_, std::move(http), hub_,
-                         [this](const AccountCollector& c, const CycleResult&) {
-                           saved_[AccountWorker::KeyOf(c.provider(), c.account())] = c.EncodeState();
+                         [this](const Collector& c, const CycleResult&) {
+                           const CollectorStatus status = c.Status();
+                           saved_[AccountWorker::KeyOf(status.provider, status.account)] = dynamic_cast<const PersistentState&>(c).EncodeState();
                          });
     for (cycle = 0; cycle < pages.size(); ++cycle) {
       clock_.Set(kStart + std::chrono::minutes(static_cast<int>(cycle)));
@@ -138,7 +145,7 @@ class Scenario {
   ManualClock clock_;
   metrics::MetricsHub hub_;
   std::map<std::string, std::string> saved_;
-  std::vector<std::unique_ptr<AccountCollector>> owned_;
+  std::vector<std::unique_ptr<Collector>> owned_;
   JetEmailCollector* jetemail_ = nullptr;
   MailtrapCollector* mailtrap_ = nullptr;
 };

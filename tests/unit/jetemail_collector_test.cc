@@ -86,7 +86,7 @@ class JetEmailCollectorTest : public ::testing::Test {
   }
   m::MetricSet Export(const JetEmailCollector& c) {
     m::MetricSet out;
-    c.ExportMetrics(out);
+    c.Snapshot(out);
     return out;
   }
 
@@ -104,7 +104,7 @@ TEST_F(JetEmailCollectorTest, ReadsEveryPageOfTheFirstWindowFromTheLookback) {
   RequestBudget budget(60);
   JetEmailCollector collector(account, collection);
   const CycleResult result = Cycle(collector, http, budget);
-  ASSERT_TRUE(result.success) << result.error;
+  ASSERT_TRUE(result.success()) << result.outcome.error();
   ASSERT_EQ(http.requests.size(), 3u);
   auto q = Query(http.requests[0].url);
   EXPECT_EQ(q["limit"], "1000");
@@ -113,7 +113,7 @@ TEST_F(JetEmailCollectorTest, ReadsEveryPageOfTheFirstWindowFromTheLookback) {
   EXPECT_EQ(std::stoll(q["date_to"]), ToUnixMillis(kStart) / 1000);
   EXPECT_EQ(http.requests[0].headers[0].second, "Bearer jet-token-abc");
   EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 2500);
-  EXPECT_EQ(collector.watermark(), kStart);
+  EXPECT_EQ(collector.Status().watermark, kStart);
 }
 
 TEST_F(JetEmailCollectorTest, NextWindowStartsAtWatermarkMinusOverlap) {
@@ -121,9 +121,9 @@ TEST_F(JetEmailCollectorTest, NextWindowStartsAtWatermarkMinusOverlap) {
   ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
   RequestBudget budget(60);
   JetEmailCollector collector(account, collection);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   clock.Advance(60s);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   auto q = Query(http.requests.back().url);
   EXPECT_EQ(std::stoll(q["date_from"]), ToUnixMillis(kStart - collection.overlap) / 1000);
   EXPECT_EQ(std::stoll(q["date_to"]), ToUnixMillis(kStart + 60s) / 1000);
@@ -135,17 +135,17 @@ TEST_F(JetEmailCollectorTest, MessagesStillInFlightAreReadAgainAfterLeavingTheOv
   ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
   RequestBudget budget(60);
   JetEmailCollector collector(account, collection);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   clock.Advance(2h);  // far past the 5-minute overlap
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   api.entries[0] = Entry(1, "delivered", kStart - 10s);
   clock.Advance(1min);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 2);
   EXPECT_EQ(Export(collector).Value(m::kJetDeliveriesTotal, {"main", "example.com"}), 2);
   const size_t before = http.requests.size();
   clock.Advance(1min);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   EXPECT_EQ(http.requests.size() - before, 1u) << "nothing in flight: only the new window is read";
 }
 
@@ -161,13 +161,13 @@ TEST_F(JetEmailCollectorTest, MalformedPageIsRejectedWholeCountedAndReadAgain) {
   RequestBudget budget(60);
   JetEmailCollector collector(account, collection);
   const CycleResult failed = Cycle(collector, http, budget);
-  EXPECT_FALSE(failed.success);
+  EXPECT_FALSE(failed.success());
   EXPECT_EQ(self.Value(m::kParseErrorsTotal, {"jetemail", "main"}), 1);
-  EXPECT_EQ(collector.tracked_messages(), 0u) << "nothing half-applied";
-  EXPECT_FALSE(collector.watermark().has_value());
+  EXPECT_EQ(collector.Status().tracked_messages, 0u) << "nothing half-applied";
+  EXPECT_FALSE(collector.Status().watermark.has_value());
   truncate = false;
   clock.Advance(60s);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   EXPECT_EQ(std::stoll(Query(http.requests.back().url)["date_from"]), ToUnixMillis(kStart + 60s - 24h) / 1000) << "same window again";
   EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "queued"}), 2);
 }
@@ -178,7 +178,7 @@ TEST_F(JetEmailCollectorTest, QueriesMoreThanTwentyDomainsInGroups) {
   ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
   RequestBudget budget(60);
   JetEmailCollector collector(account, collection);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   ASSERT_EQ(http.requests.size(), 3u);
   size_t listed = 0;
   for (const auto& r : http.requests) {
@@ -197,9 +197,9 @@ TEST_F(JetEmailCollectorTest, FailedDomainMarksItDownAndKeepsTheWatermark) {
   ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
   RequestBudget budget(60);
   JetEmailCollector collector(account, collection);
-  EXPECT_FALSE(Cycle(collector, http, budget).success);
+  EXPECT_FALSE(Cycle(collector, http, budget).success());
   EXPECT_EQ(Export(collector).Value(m::kJetDomainUp, {"main", "example.com"}), 0);
-  EXPECT_FALSE(collector.watermark().has_value());
+  EXPECT_FALSE(collector.Status().watermark.has_value());
 }
 
 TEST_F(JetEmailCollectorTest, AuthenticationFailureNamesNoToken) {
@@ -207,9 +207,9 @@ TEST_F(JetEmailCollectorTest, AuthenticationFailureNamesNoToken) {
   RequestBudget budget(60);
   JetEmailCollector collector(account, collection);
   const CycleResult result = Cycle(collector, http, budget);
-  EXPECT_FALSE(result.success);
-  EXPECT_NE(result.error.find("HTTP 401"), std::string::npos) << result.error;
-  EXPECT_EQ(result.error.find("jet-token-abc"), std::string::npos);
+  EXPECT_FALSE(result.success());
+  EXPECT_NE(result.outcome.error().message.find("HTTP 401"), std::string::npos) << result.outcome.error();
+  EXPECT_EQ(result.outcome.error().message.find("jet-token-abc"), std::string::npos);
 }
 
 TEST_F(JetEmailCollectorTest, ManyCyclesNeverExceedTheBudget) {
@@ -219,7 +219,7 @@ TEST_F(JetEmailCollectorTest, ManyCyclesNeverExceedTheBudget) {
   RequestBudget budget(4);
   JetEmailCollector collector(account, collection);
   for (int cycle = 0; cycle < 5; ++cycle) {
-    ASSERT_TRUE(Cycle(collector, http, budget).success);
+    ASSERT_TRUE(Cycle(collector, http, budget).success());
     clock.Advance(10s);
   }
   EXPECT_GE(http.requests.size(), 30u);

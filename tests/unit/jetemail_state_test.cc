@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "exporter/metrics/catalogue.h"
+#include "exporter/snapshot/jetemail_snapshot.h"
 
 namespace ele {
 namespace {
@@ -28,7 +29,7 @@ class JetEmailStateTest : public ::testing::Test {
   JetEmailState state{JetEmailStateOptions{"main", 24h, 200, 1'000'000}};
   m::MetricSet Export() const {
     m::MetricSet out;
-    state.ExportMetrics(out);
+    AddJetEmailSeries(state, out);
     return out;
   }
   double Count(const m::Desc& d, const m::LabelValues& l) const { return Export().Value(d, l); }
@@ -96,7 +97,7 @@ TEST_F(JetEmailStateTest, FoldsLabelValuesPastTheLimit) {
   for (const char* s : {"a", "b", "c", "d"}) entries.push_back(MakeEntry(std::string("u-") + s, s));
   small.ApplyPage(entries, kStart);
   m::MetricSet out;
-  small.ExportMetrics(out);
+  AddJetEmailSeries(small, out);
   EXPECT_EQ(out.Value(m::kJetMessagesTotal, {"main", "example.com", "a"}), 1);
   EXPECT_EQ(out.Value(m::kJetMessagesTotal, {"main", "example.com", "b"}), 1);
   EXPECT_EQ(out.Value(m::kJetMessagesTotal, {"main", "example.com", "other"}), 2);

@@ -34,7 +34,7 @@ Page ParseOk(std::string_view body) {
 std::string ParseError(std::string_view body) {
   auto page = ParsePage(body);
   EXPECT_FALSE(page.has_value()) << "accepted a page that should be rejected";
-  return page.has_value() ? std::string() : page.error();
+  return page.has_value() ? std::string() : page.error().message;
 }
 
 // The smallest valid page with one entry whose `delivery_count` is `value`,

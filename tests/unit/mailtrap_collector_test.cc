@@ -135,7 +135,7 @@ class MailtrapCollectorTest : public ::testing::Test {
   }
   double Value(const MailtrapCollector& c, const m::Desc& d, m::LabelValues l) {
     m::MetricSet out;
-    c.ExportMetrics(out);
+    c.Snapshot(out);
     return out.Value(d, l);
   }
   const m::LabelValues labels{"prod", "mail.example.com", "transactional", ""};
@@ -158,7 +158,7 @@ TEST_F(MailtrapCollectorTest, FollowsTheCursorThroughTheWholeFirstWindow) {
   ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
   RequestBudget budget(30);
   MailtrapCollector collector(account, collection);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   EXPECT_EQ(Value(collector, m::kMtMessagesTotal, With("delivered")), 10);
   ASSERT_GE(http.requests.size(), 5u);
   EXPECT_EQ(http.requests[0].url, "http://mt.test/api/accounts/42/sending_domains");
@@ -166,7 +166,7 @@ TEST_F(MailtrapCollectorTest, FollowsTheCursorThroughTheWholeFirstWindow) {
   EXPECT_EQ(One(q, "filters[sent_after]"), mailtrap::FormatIso8601Ms(ToUnixMillis(kStart - 24h)));
   EXPECT_EQ(One(q, "filters[sent_before]"), mailtrap::FormatIso8601Ms(ToUnixMillis(kStart)));
   EXPECT_EQ(http.requests[1].headers[0], (std::pair<std::string, std::string>{"Api-Token", "mt-token-xyz"}));
-  EXPECT_EQ(collector.watermark(), kStart);
+  EXPECT_EQ(collector.Status().watermark, kStart);
 }
 
 TEST_F(MailtrapCollectorTest, EmptyPageWithNonZeroTotalEndsTheRead) {
@@ -176,7 +176,7 @@ TEST_F(MailtrapCollectorTest, EmptyPageWithNonZeroTotalEndsTheRead) {
   });
   RequestBudget budget(30);
   MailtrapCollector collector(account, collection);
-  EXPECT_TRUE(Cycle(collector, http, budget).success);
+  EXPECT_TRUE(Cycle(collector, http, budget).success());
 }
 
 TEST_F(MailtrapCollectorTest, StragglersAndLateOpensAreCountedAfterLeavingTheOverlap) {
@@ -186,13 +186,13 @@ TEST_F(MailtrapCollectorTest, StragglersAndLateOpensAreCountedAfterLeavingTheOve
   ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
   RequestBudget budget(30);
   MailtrapCollector collector(account, collection);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   clock.Advance(1h);
   api.rows[0].status = "delivered";
   api.rows[1].opens = 3;
   api.rows[1].clicks = 1;
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(Cycle(collector, http, budget).success);
+    ASSERT_TRUE(Cycle(collector, http, budget).success());
     clock.Advance(60s);
   }
   EXPECT_EQ(Value(collector, m::kMtMessagesTotal, With("delivered")), 2);
@@ -211,7 +211,7 @@ TEST_F(MailtrapCollectorTest, SteadyStateStaysWithinTheBudget) {
   RequestBudget budget(30);
   MailtrapCollector collector(account, collection);
   for (int cycle = 0; cycle < 20; ++cycle) {
-    ASSERT_TRUE(Cycle(collector, http, budget).success);
+    ASSERT_TRUE(Cycle(collector, http, budget).success());
     clock.Advance(60s);
   }
   EXPECT_LE(MaxInAnyMinute(http.times), 30);
@@ -234,12 +234,12 @@ TEST_F(MailtrapCollectorTest, FailedMessagesAreFetchedThroughTheDetailBudgetAndG
   ApiCaller detail_api("mailtrap", "prod", http, clock, stop, detail_budget, self, 2);
   CycleContext ctx{clock, list_api, self, &detail_api};
   MailtrapCollector collector(account, collection);
-  ASSERT_TRUE(collector.RunCycle(ctx).success);
+  ASSERT_TRUE(collector.RunCycle(ctx).success());
   EXPECT_EQ(detail_budget.UsedInLastMinute(clock.Now()), 2) << "detail calls spend their own budget";
   const int list_calls = list_budget.UsedInLastMinute(clock.Now());
   EXPECT_EQ(static_cast<size_t>(list_calls) + 2, http.requests.size());
   clock.Advance(60s);
-  ASSERT_TRUE(collector.RunCycle(ctx).success);  // nothing changed: nothing fetched again
+  ASSERT_TRUE(collector.RunCycle(ctx).success());  // nothing changed: nothing fetched again
   std::vector<std::string> details;
   for (const auto& r : http.requests) {
     if (const size_t at = r.url.find("/email_logs/"); at != std::string::npos) details.push_back(r.url.substr(at + 12));
@@ -263,7 +263,7 @@ TEST_F(MailtrapCollectorTest, RefreshPassesArePacedAndBackOffWhileNothingChanges
     if (minute == 71) api.rows[3].opens = 2;  // read by the pass at 110, which resets the wait
     if (minute == 125) api.rows.insert(api.rows.begin(), {"new", "delivered", ToUnixMillis(clock.Now()), 0, 0});  // activity: resets it too
     const size_t before = http.requests.size();
-    ASSERT_TRUE(Cycle(collector, http, budget).success);
+    ASSERT_TRUE(Cycle(collector, http, budget).success());
     // A pass starts with the opened-messages read, without a cursor.
     const bool pass_started = std::any_of(http.requests.begin() + static_cast<long>(before), http.requests.end(), [](const HttpRequest& r) {
       const auto q = Query(r.url);
@@ -288,7 +288,7 @@ TEST_F(MailtrapCollectorTest, UnresolvableDomainsLabelById) {
   ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
   RequestBudget budget(30);
   MailtrapCollector collector(account, collection);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   EXPECT_EQ(Value(collector, m::kMtMessagesTotal, {"prod", "7", "transactional", "", "delivered"}), 1);
 }
 
@@ -297,8 +297,8 @@ TEST_F(MailtrapCollectorTest, NotFoundSaysTheAccountIdIsProbablyWrong) {
   RequestBudget budget(30);
   MailtrapCollector collector(account, collection);
   const CycleResult result = Cycle(collector, http, budget);
-  EXPECT_FALSE(result.success);
-  EXPECT_EQ(result.error, "HTTP 404: not found; account_id 42 is probably wrong (API says: Not Found)");
+  EXPECT_FALSE(result.success());
+  EXPECT_EQ(result.outcome.error(), "HTTP 404: not found; account_id 42 is probably wrong (API says: Not Found)");
 }
 
 TEST_F(MailtrapCollectorTest, MalformedPageCountsAParseErrorAndResumesFromTheCursor) {
@@ -312,11 +312,11 @@ TEST_F(MailtrapCollectorTest, MalformedPageCountsAParseErrorAndResumesFromTheCur
   });
   RequestBudget budget(30);
   MailtrapCollector collector(account, collection);
-  EXPECT_FALSE(Cycle(collector, http, budget).success);
+  EXPECT_FALSE(Cycle(collector, http, budget).success());
   EXPECT_EQ(self.Value(m::kParseErrorsTotal, {"mailtrap", "prod"}), 1);
-  EXPECT_FALSE(collector.watermark().has_value());
+  EXPECT_FALSE(collector.Status().watermark.has_value());
   clock.Advance(60s);
-  ASSERT_TRUE(Cycle(collector, http, budget).success);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
   EXPECT_EQ(One(Query(http.requests[3].url), "search_after"), "id2") << "resumes after the last good page";
   EXPECT_EQ(Value(collector, m::kMtMessagesTotal, With("delivered")), 9);
 }

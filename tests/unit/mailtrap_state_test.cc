@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "exporter/metrics/catalogue.h"
+#include "exporter/snapshot/mailtrap_snapshot.h"
+#include "exporter/state/mailtrap_state_codec.h"
 
 namespace ele {
 namespace {
@@ -35,7 +37,7 @@ class MailtrapStateTest : public ::testing::Test {
   const m::LabelValues labels{"prod", "mail.example.com", "transactional", "welcome"};
   m::MetricSet Export() const {
     m::MetricSet out;
-    state.ExportMetrics(out);
+    AddMailtrapSeries(state, out);
     return out;
   }
   m::LabelValues With(const std::string& status) const {
@@ -98,7 +100,7 @@ TEST_F(MailtrapStateTest, CategoryFollowsTheAllowlistAndDomainFallsBackToId) {
   MailtrapState no_allowlist(MailtrapStateOptions{"prod", 24h, 200, 1'000'000, {}});
   no_allowlist.ApplyPage({Msg("m7", "delivered", 0, 0, "newsletter")}, names, kStart);
   m::MetricSet plain;
-  no_allowlist.ExportMetrics(plain);
+  AddMailtrapSeries(no_allowlist, plain);
   EXPECT_EQ(plain.Value(m::kMtMessagesTotal, {"prod", "mail.example.com", "transactional", "", "delivered"}), 1);
 }
 
@@ -133,7 +135,7 @@ TEST_F(MailtrapStateTest, MaxTrackedMessagesDropsTheOldestAndCountsThem) {
   small.Evict(kStart);
   EXPECT_EQ(small.tracked(), 2u);
   m::MetricSet out;
-  small.ExportMetrics(out);
+  AddMailtrapSeries(small, out);
   EXPECT_EQ(out.Value(m::kLimitEvictionsTotal, {"mailtrap", "prod"}), 1);
   EXPECT_EQ(out.Value(m::kMtMessages, With("delivered")), 2) << "the gauge follows what is tracked";
   EXPECT_EQ(out.Value(m::kMtMessagesTotal, With("delivered")), 3) << "what was counted stays counted";
@@ -152,7 +154,7 @@ events::DeliveryEvent Ev(events::DeliveryEventType type, std::int64_t after_sent
 
 m::MetricSet Snapshot(const MailtrapState& s) {
   m::MetricSet out;
-  s.ExportMetrics(out);
+  AddMailtrapSeries(s, out);
   return out;
 }
 
@@ -254,11 +256,10 @@ TEST_F(MailtrapEventsTest, EncodeKeepsCountedEventsAndTheQueue) {
   using T = events::DeliveryEventType;
   s.ApplyPage({Msg("m", "delivered"), Msg("n", "delivered")}, names, kStart);
   s.ApplyDetail(Detail({Ev(T::kDelivery, 3)}));
-  BinaryWriter out;
-  s.Encode(out);
+  const std::string blob = MailtrapStateCodec::Encode(s, std::nullopt);
   MailtrapState restored = WithEvents(EventsMode::kAll);
-  BinaryReader in(out.data());
-  ASSERT_TRUE(restored.Decode(in));
+  std::optional<TimePoint> watermark;
+  ASSERT_TRUE(MailtrapStateCodec::Decode(blob, &restored, &watermark));
   EXPECT_EQ(Queue(restored), (std::vector<std::string>{"n"}));
   restored.ApplyPage({Msg("m", "delivered", 1, 0)}, names, kStart + 1min);
   restored.DropDetail();  // n
@@ -269,9 +270,10 @@ TEST_F(MailtrapEventsTest, EncodeKeepsCountedEventsAndTheQueue) {
   EXPECT_EQ(Hist(result, m::kMtDeliveryDelay, {"prod", "mail.example.com", "transactional"}).count, 1u);
 }
 
-// A state file written by the build before the compact layout (ids as
-// strings): an enqueued and a delivered UUID message, one opted out with an
-// irregular id, and the delivered one's events fetched.
+// The state part of a "mailtrap-2" blob written by the build before the
+// compact layout (ids as strings): an enqueued and a delivered UUID
+// message, one opted out with an irregular id, and the delivered one's
+// events fetched.
 const char* const kLegacyBlobHex =
     "0a03050470726f64106d61696c2e6578616d706c652e636f6d0d7472616e73616374696f6e616c0777656c636f6d65096465"
     "6c697665726564000000000000004000000000000000000000050470726f64106d61696c2e6578616d706c652e636f6d0d74"
@@ -300,11 +302,12 @@ std::string FromHex(std::string_view hex) {
 }
 
 TEST_F(MailtrapEventsTest, DecodesTheLegacyLayout) {
-  const std::string blob = FromHex(kLegacyBlobHex);
+  BinaryWriter blob;
+  blob.Str("mailtrap-2");
+  blob.I64(0);  // no watermark
   MailtrapState s = WithEvents(EventsMode::kAll);
-  BinaryReader in(blob);
-  ASSERT_TRUE(s.Decode(in));
-  ASSERT_TRUE(in.at_end());
+  std::optional<TimePoint> watermark;
+  ASSERT_TRUE(MailtrapStateCodec::Decode(blob.data() + FromHex(kLegacyBlobHex), &s, &watermark));
   EXPECT_EQ(s.tracked(), 3u);
   EXPECT_EQ(Queue(s), (std::vector<std::string>{"legacy-id-1"}));
   const std::string delivered_id = "8f14e45f-ceea-467f-a0e6-1c9bd0e1a3b2";
@@ -334,11 +337,10 @@ TEST_F(MailtrapEventsTest, DetailRequestsUseTheIdAsSent) {
   std::vector<std::string> expected = ids;
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(queued, expected);
-  BinaryWriter saved;
-  s.Encode(saved);
+  const std::string saved = MailtrapStateCodec::Encode(s, std::nullopt);
   MailtrapState restored = WithEvents(EventsMode::kFailures);
-  BinaryReader in(saved.data());
-  ASSERT_TRUE(restored.Decode(in));
+  std::optional<TimePoint> watermark;
+  ASSERT_TRUE(MailtrapStateCodec::Decode(saved, &restored, &watermark));
   while (restored.NextDetail()) restored.DropDetail();
   restored.ApplyPage({Msg(ids[2], "not_delivered")}, names, kStart + 12min);
   EXPECT_EQ(Queue(restored), (std::vector<std::string>{"msg-1"}));

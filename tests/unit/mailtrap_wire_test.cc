@@ -36,7 +36,7 @@ ListPage ListOk(std::string_view body) {
 std::string ListError(std::string_view body) {
   auto page = ParseListPage(body);
   EXPECT_FALSE(page.has_value()) << "accepted a page that should be rejected";
-  return page.has_value() ? std::string() : page.error();
+  return page.has_value() ? std::string() : page.error().message;
 }
 
 events::MessageHistory DetailOk(std::string_view body) {
@@ -48,7 +48,7 @@ events::MessageHistory DetailOk(std::string_view body) {
 std::string DetailError(std::string_view body) {
   auto detail = ParseMessageDetail(body);
   EXPECT_FALSE(detail.has_value()) << "accepted a message that should be rejected";
-  return detail.has_value() ? std::string() : detail.error();
+  return detail.has_value() ? std::string() : detail.error().message;
 }
 
 // A one-message list page; `fields` is spliced into the message object.
@@ -74,7 +74,7 @@ std::int64_t Iso(std::string_view text) {
 std::string IsoError(std::string_view text) {
   auto ms = ParseIso8601Ms(text);
   EXPECT_FALSE(ms.has_value()) << text << " parsed as " << ms.value_or(0);
-  return ms.has_value() ? std::string() : ms.error();
+  return ms.has_value() ? std::string() : ms.error().message;
 }
 
 // --- List ------------------------------------------------------------------
@@ -341,7 +341,7 @@ TEST(MailtrapParseSendingDomainsTest, Errors) {
   auto error_of = [](std::string_view body) {
     auto domains = ParseSendingDomains(body);
     EXPECT_FALSE(domains.has_value());
-    return domains.has_value() ? std::string() : domains.error();
+    return domains.has_value() ? std::string() : domains.error().message;
   };
   EXPECT_EQ(error_of(R"([{"id":1}])"), "[0].domain_name: missing");
   EXPECT_EQ(error_of(R"({"data":[{"id":"1","name":"a"}]})"),

@@ -5,7 +5,7 @@
 #include <functional>
 #include <vector>
 
-#include "exporter/collect/clock.h"
+#include "exporter/base/clock.h"
 #include "exporter/http/http_client.h"
 
 namespace ele::testing_support {

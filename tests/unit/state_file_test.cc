@@ -9,6 +9,7 @@
 #include "exporter/metrics/catalogue.h"
 #include "exporter/providers/jetemail/jetemail_collector.h"
 #include "exporter/providers/mailtrap/mailtrap_collector.h"
+#include "exporter/state/binary_codec.h"
 
 namespace ele {
 namespace {
@@ -38,12 +39,12 @@ class StateFileTest : public ::testing::Test {
 
 TEST_F(StateFileTest, SavesAndLoadsEveryBlob) {
   StateFile file(path);
-  EXPECT_EQ(file.Load(), "") << "a missing file is a fresh start";
-  EXPECT_EQ(file.Save("jetemail/main", std::string("blob-a\0with-nul", 15)), "");
-  EXPECT_EQ(file.Save("mailtrap/prod", "blob-b"), "");
+  EXPECT_TRUE(file.Load().has_value()) << "a missing file is a fresh start";
+  EXPECT_TRUE(file.Save("jetemail/main", std::string("blob-a\0with-nul", 15)).has_value());
+  EXPECT_TRUE(file.Save("mailtrap/prod", "blob-b").has_value());
   EXPECT_FALSE(fs::exists(path + ".tmp"));
   StateFile again(path);
-  EXPECT_EQ(again.Load(), "");
+  EXPECT_TRUE(again.Load().has_value());
   EXPECT_EQ(again.Blob("jetemail/main"), std::string("blob-a\0with-nul", 15));
   EXPECT_EQ(again.Blob("mailtrap/prod"), "blob-b");
 }
@@ -61,7 +62,9 @@ TEST_F(StateFileTest, CorruptTruncatedOrForeignFilesAreMovedAsideAndReported) {
   for (const auto& [bytes, expected] : cases) {
     std::ofstream(path, std::ios::binary) << bytes;
     StateFile file(path);
-    const std::string error = file.Load();
+    const Result<void> loaded = file.Load();
+    ASSERT_FALSE(loaded.has_value());
+    const std::string& error = loaded.error().message;
     EXPECT_NE(error.find(expected), std::string::npos) << error;
     EXPECT_NE(error.find("moved aside"), std::string::npos) << error;
     EXPECT_FALSE(fs::exists(path));
@@ -73,10 +76,9 @@ TEST_F(StateFileTest, CorruptTruncatedOrForeignFilesAreMovedAsideAndReported) {
 TEST_F(StateFileTest, RefusesAnotherFormatVersion) {
   std::string bytes = StateFile::Encode({});
   bytes[8] = 9;
-  std::map<std::string, std::string> blobs;
-  std::string error;
-  EXPECT_FALSE(StateFile::Decode(bytes, &blobs, &error));
-  EXPECT_EQ(error, "state file format version 9 is not supported (expected 1)");
+  const auto blobs = StateFile::Decode(bytes);
+  ASSERT_FALSE(blobs.has_value());
+  EXPECT_EQ(blobs.error(), "state file format version 9 is not supported (expected 1)");
 }
 
 TEST(CollectorStateTest, JetEmailRoundTripKeepsCountersAndCountsNothingTwice) {
@@ -90,8 +92,8 @@ TEST(CollectorStateTest, JetEmailRoundTripKeepsCountersAndCountsNothingTwice) {
   ASSERT_TRUE(restored.RestoreState(original.EncodeState()));
   restored.state().ApplyPage({entry}, now + 1min);
   m::MetricSet a, b;
-  original.ExportMetrics(a);
-  restored.ExportMetrics(b);
+  original.Snapshot(a);
+  restored.Snapshot(b);
   for (const m::Desc* d : {&m::kJetMessagesTotal, &m::kJetDeliveriesTotal, &m::kJetRejectionsTotal, &m::kJetActionsTotal,
                            &m::kJetMessages}) {
     ASSERT_NE(a.Find(*d), nullptr) << d->name;
@@ -99,7 +101,7 @@ TEST(CollectorStateTest, JetEmailRoundTripKeepsCountersAndCountsNothingTwice) {
     for (const auto& [labels, series] : *a.Find(*d)) EXPECT_EQ(b.Value(*d, labels), series.value) << d->name;
   }
   EXPECT_EQ(b.Find(m::kJetSpamScore)->begin()->second.count, 1u);
-  EXPECT_EQ(restored.tracked_messages(), 1u);
+  EXPECT_EQ(restored.Status().tracked_messages, 1u);
 }
 
 TEST(CollectorStateTest, MalformedBlobsAreRefused) {
@@ -110,12 +112,12 @@ TEST(CollectorStateTest, MalformedBlobsAreRefused) {
   const std::string blob = original.EncodeState();
   for (size_t cut = 0; cut < blob.size(); cut += 3) {
     JetEmailCollector fresh(account, CollectionConfig{});
-    EXPECT_FALSE(fresh.RestoreState(blob.substr(0, cut))) << "cut at " << cut;
+    EXPECT_FALSE(fresh.RestoreState(blob.substr(0, cut)).has_value()) << "cut at " << cut;
   }
   MailtrapAccount mt;
   mt.name = "prod";
   MailtrapCollector mailtrap(mt, CollectionConfig{});
-  EXPECT_FALSE(mailtrap.RestoreState(blob)) << "another provider's blob";
+  EXPECT_FALSE(mailtrap.RestoreState(blob).has_value()) << "another provider's blob";
 }
 
 // Times later code converts or subtracts (the watermark, message times)
@@ -139,7 +141,7 @@ TEST(CollectorStateTest, ImplausibleTimesAreRefused) {
     out.Str(tag);
     out.I64(watermark_ms);
     JetEmailCollector fresh(account, CollectionConfig{});
-    EXPECT_EQ(fresh.RestoreState(out.data() + state), watermark_ms == 1'767'225'600'000) << "watermark " << watermark_ms;
+    EXPECT_EQ(fresh.RestoreState(out.data() + state).has_value(), watermark_ms == 1'767'225'600'000) << "watermark " << watermark_ms;
   }
 }
 

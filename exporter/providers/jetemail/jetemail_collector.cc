@@ -1,15 +1,15 @@
 #include "exporter/providers/jetemail/jetemail_collector.h"
 
 #include "exporter/http/url.h"
-#include "exporter/log/logger.h"
+#include "exporter/base/logger.h"
 #include "exporter/metrics/catalogue.h"
-#include "exporter/state/state_codec.h"
+#include "exporter/snapshot/jetemail_snapshot.h"
+#include "exporter/state/jetemail_state_codec.h"
 #include "exporter/providers/jetemail/jetemail_wire.h"
 
 namespace ele {
 namespace {
 
-constexpr std::string_view kStateTag = "jetemail-1";  // bump when the blob layout changes
 
 JetEmailStateOptions StateOptions(const JetEmailAccount& account, const CollectionConfig& collection) {
   return JetEmailStateOptions{account.name, collection.lookback + collection.overlap, collection.label_value_limit,
@@ -79,59 +79,58 @@ std::string JetEmailCollector::DescribeHttpError(const HttpResponse& response) c
   return text;
 }
 
-bool JetEmailCollector::ReadGroup(CycleContext& ctx, const Window& window, const std::vector<std::string>& domains,
-                                  std::string* error) {
-  bool all_domains_ok = true;
+Result<void> JetEmailCollector::ApplyPage(const jetemail::Page& page, const std::vector<std::string>& domains, TimePoint now) {
+  state_.ApplyPage(page.entries, now);
+  Result<void> outcome;
+  for (const auto& d : page.domains_queried) {
+    const bool up = d.status == "success";
+    state_.SetDomainUp(d.domain, up);
+    if (!up) outcome = Fail("domain " + d.domain + " query reported " + d.status);
+  }
+  if (page.total_domains > 0) state_.SetAccountDomains(page.total_domains);
+  if (domains.empty() && page.total_domains > page.domains_included && !domains_warning_logged_this_cycle_) {
+    domains_warning_logged_this_cycle_ = true;
+    LogWarn("the account has more domains than one query covers; list them under `domains` to read all of them",
+            {{"provider", "jetemail"}, {"account", account_.name}, {"total_domains", static_cast<long long>(page.total_domains)},
+             {"domains_included", static_cast<long long>(page.domains_included)}});
+  }
+  return outcome;
+}
+
+Result<void> JetEmailCollector::ReadGroup(CycleContext& ctx, const Window& window, const std::vector<std::string>& domains) {
+  Result<void> outcome;
   for (int page = 1; page <= kMaxPagesPerWindow; ++page) {
     HttpRequest request{PageUrl(window, domains, page), {{"Authorization", "Bearer " + account_.token.Reveal()}, {"Accept", "application/json"}},
                         collection_.request_timeout};
     const HttpResponse response = ctx.api.Get(request);
     if (!response.ok()) {
-      *error = DescribeHttpError(response);
       if (response.status == 401 || response.status == 403) {
         auth_failed_ = true;
         LogError("JetEmail rejected the credentials", {{"provider", "jetemail"}, {"account", account_.name}, {"status", static_cast<long long>(response.status)}});
       }
-      return false;
+      return Fail(DescribeHttpError(response));
     }
     auto parsed = jetemail::ParsePage(response.body);
     if (!parsed) {
       ctx.self.Inc(metrics::kParseErrorsTotal, {"jetemail", account_.name});
-      *error = "response was not the documented JSON: " + parsed.error();
-      return false;
+      return std::unexpected(parsed.error().Within("response was not the documented JSON"));
     }
-    state_.ApplyPage(parsed->entries, ctx.clock.Now());
-    for (const auto& d : parsed->domains_queried) {
-      const bool up = d.status == "success";
-      state_.SetDomainUp(d.domain, up);
-      if (!up) {
-        all_domains_ok = false;
-        *error = "domain " + d.domain + " query reported " + d.status;
-      }
-    }
-    if (parsed->total_domains > 0) state_.SetAccountDomains(parsed->total_domains);
-    if (domains.empty() && parsed->total_domains > parsed->domains_included && !domains_warning_logged_this_cycle_) {
-      domains_warning_logged_this_cycle_ = true;
-      LogWarn("the account has more domains than one query covers; list them under `domains` to read all of them",
-              {{"provider", "jetemail"}, {"account", account_.name}, {"total_domains", static_cast<long long>(parsed->total_domains)},
-               {"domains_included", static_cast<long long>(parsed->domains_included)}});
-    }
+    if (auto applied = ApplyPage(*parsed, domains, ctx.clock.Now()); !applied) outcome = applied;
     const auto returned = static_cast<std::int64_t>(parsed->entries.size());
-    if (returned < kPageLimit || parsed->offset + returned >= parsed->total) return all_domains_ok;
+    if (returned < kPageLimit || parsed->offset + returned >= parsed->total) return outcome;
   }
-  *error = "window has more than " + std::to_string(kMaxPagesPerWindow) + " pages";
-  return false;
+  return Fail("window has more than " + std::to_string(kMaxPagesPerWindow) + " pages");
 }
 
-bool JetEmailCollector::ReadWindow(CycleContext& ctx, const Window& window, std::string* error) {
-  bool ok = true;
+Result<void> JetEmailCollector::ReadWindow(CycleContext& ctx, const Window& window) {
+  Result<void> outcome;
   for (const auto& group : DomainGroups(account_.domains, kMaxDomainsPerQuery)) {
-    if (!ReadGroup(ctx, window, group, error)) {
-      ok = false;
+    if (auto read = ReadGroup(ctx, window, group); !read) {
+      outcome = read;
       if (ctx.api.stopped() || auth_failed_) break;
     }
   }
-  return ok;
+  return outcome;
 }
 
 CycleResult JetEmailCollector::RunCycle(CycleContext& ctx) {
@@ -140,33 +139,35 @@ CycleResult JetEmailCollector::RunCycle(CycleContext& ctx) {
   auth_failed_ = false;
   const TimePoint now = ctx.clock.Now();
   const Window window = NextWindow(now);
-  bool ok = ReadWindow(ctx, window, &result.error);
-  if (ok) watermark_ = TimePoint(std::chrono::seconds(window.to_s));
+  result.outcome = ReadWindow(ctx, window);
+  if (result.success()) watermark_ = TimePoint(std::chrono::seconds(window.to_s));
   // Messages still in flight that arrived before this window: read their
   // arrival range again so later status changes and attempts are counted.
-  if (ok) {
+  if (result.success()) {
     if (auto oldest = state_.OldestOpenArrivalMs(); oldest && *oldest / 1000 < window.from_s) {
-      ok = ReadWindow(ctx, Window{*oldest / 1000, window.from_s}, &result.error);
+      result.outcome = ReadWindow(ctx, Window{*oldest / 1000, window.from_s});
     }
-    if (ok) open_current_as_of_ = now;
+    if (result.success()) open_current_as_of_ = now;
   }
   state_.Evict(ctx.clock.Now());
-  result.success = ok;
   result.watermark = watermark_;
   return result;
 }
 
-std::string JetEmailCollector::EncodeState() const { return EncodeCollectorBlob(kStateTag, watermark_, state_); }
+std::string JetEmailCollector::EncodeState() const { return JetEmailStateCodec::Encode(state_, watermark_); }
 
-bool JetEmailCollector::RestoreState(std::string_view blob) { return DecodeCollectorBlob(blob, kStateTag, watermark_, state_); }
-
-std::vector<PartWatermark> JetEmailCollector::part_watermarks() const {
-  std::vector<PartWatermark> parts;
-  if (watermark_) parts.push_back({"new", *watermark_});
-  if (open_current_as_of_) parts.push_back({"open", *open_current_as_of_});
-  return parts;
+Result<void> JetEmailCollector::RestoreState(std::string_view blob) {
+  if (!JetEmailStateCodec::Decode(blob, &state_, &watermark_)) return Fail("the saved JetEmail state is malformed or of an unknown layout");
+  return {};
 }
 
-void JetEmailCollector::ExportMetrics(metrics::MetricSet& out) const { state_.ExportMetrics(out); }
+CollectorStatus JetEmailCollector::Status() const {
+  CollectorStatus status{"jetemail", account_.name, watermark_, {}, state_.tracked()};
+  if (watermark_) status.parts.push_back({"new", *watermark_});
+  if (open_current_as_of_) status.parts.push_back({"open", *open_current_as_of_});
+  return status;
+}
+
+void JetEmailCollector::Snapshot(metrics::MetricSet& out) const { AddJetEmailSeries(state_, out); }
 
 }  // namespace ele

@@ -12,13 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "exporter/collect/account_collector.h"
+#include "exporter/collect/collector.h"
+#include "exporter/collect/persistent_state.h"
 #include "exporter/config/config.h"
+#include "exporter/providers/jetemail/jetemail_wire.h"
 #include "exporter/state/jetemail_state.h"
 
 namespace ele {
 
-class JetEmailCollector final : public AccountCollector {
+class JetEmailCollector final : public Collector, public PersistentState {
  public:
   static constexpr int kPageLimit = 1000;        // the API's maximum
   static constexpr int kMaxDomainsPerQuery = 20;  // the API's fan-out cap
@@ -26,16 +28,13 @@ class JetEmailCollector final : public AccountCollector {
 
   JetEmailCollector(JetEmailAccount account, CollectionConfig collection);
 
-  std::string_view provider() const override { return "jetemail"; }
-  const std::string& account() const override { return account_.name; }
   CycleResult RunCycle(CycleContext& ctx) override;
-  void ExportMetrics(metrics::MetricSet& out) const override;
-  size_t tracked_messages() const override { return state_.tracked(); }
-  std::optional<TimePoint> watermark() const override { return watermark_; }
-  std::vector<PartWatermark> part_watermarks() const override;
+  CollectorStatus Status() const override;
+  void Snapshot(metrics::MetricSet& out) const override;
+
   std::uint64_t changes() const override { return state_.changes(); }
   std::string EncodeState() const override;
-  bool RestoreState(std::string_view blob) override;
+  Result<void> RestoreState(std::string_view blob) override;
 
   // Takes new settings but keeps state, when the account is the same one.
   bool Reconfigure(const JetEmailAccount& account, const CollectionConfig& collection);
@@ -45,10 +44,12 @@ class JetEmailCollector final : public AccountCollector {
   struct Window {
     std::int64_t from_s, to_s;
   };
-  // Reads `window` for every domain group; false (with `error`) on failure.
-  bool ReadWindow(CycleContext& ctx, const Window& window, std::string* error);
-  // Reads every page of one domain group; false (with `error`) on failure.
-  bool ReadGroup(CycleContext& ctx, const Window& window, const std::vector<std::string>& domains, std::string* error);
+  // Reads `window` for every domain group.
+  Result<void> ReadWindow(CycleContext& ctx, const Window& window);
+  // Reads every page of one domain group.
+  Result<void> ReadGroup(CycleContext& ctx, const Window& window, const std::vector<std::string>& domains);
+  // Applies one parsed page; an error when a domain's query failed.
+  Result<void> ApplyPage(const jetemail::Page& page, const std::vector<std::string>& domains, TimePoint now);
   std::string PageUrl(const Window& window, const std::vector<std::string>& domains, int page) const;
   std::string DescribeHttpError(const HttpResponse& response) const;
   Window NextWindow(TimePoint now) const;

@@ -77,12 +77,12 @@ Status CheckSuccess(const Json& doc, const Path& root) {
   if (success) return {};
   std::string message = "success: false";
   if (std::string text = ErrorMessageOf(doc); !text.empty()) message += " (" + text + ")";
-  return std::unexpected(std::move(message));
+  return ele::Fail(std::move(message));
 }
 
 Status ReadPage(const Json& doc, Page& out) {
   const Path root;
-  if (!doc.is_object()) return Fail(root, Expected("object", doc).error());
+  if (!doc.is_object()) return Fail(root, Expected("object", doc).error().message);
   if (auto status = CheckSuccess(doc, root); !status) return status;
   Fields fields(doc, root);
   if (const Json* data = fields.RequiredArray("data")) {
@@ -265,7 +265,7 @@ std::optional<Page> ParsePage(std::string_view body) {
 }  // namespace fast
 }  // namespace
 
-std::expected<Page, std::string> ParsePageReference(std::string_view body) {
+Result<Page> ParsePageReference(std::string_view body) {
   try {
     auto doc = ParseJson(body);
     if (!doc) return std::unexpected(std::move(doc.error()));
@@ -274,11 +274,11 @@ std::expected<Page, std::string> ParsePageReference(std::string_view body) {
     return page;
   } catch (const std::exception& e) {
     // nlohmann or the allocator; the contract is to report, never to throw.
-    return std::unexpected(std::string("internal parser error: ") + e.what());
+    return ele::Fail(std::string("internal parser error: ") + e.what());
   }
 }
 
-std::expected<Page, std::string> ParsePage(std::string_view body) {
+Result<Page> ParsePage(std::string_view body) {
   try {
     if (auto page = fast::ParsePage(body)) return std::move(*page);
   } catch (const std::exception&) {

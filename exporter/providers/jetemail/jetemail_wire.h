@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/base/error.h"
 #include "exporter/events/inbound.h"
 
 namespace ele::jetemail {
@@ -38,11 +39,11 @@ struct Page {
 
 // Parses a 200 response body. Errors name the first offending JSON path, e.g.
 // "data[3].delivery_count: expected integer, got string". Never throws.
-std::expected<Page, std::string> ParsePage(std::string_view body);
+Result<Page> ParsePage(std::string_view body);
 
 // The reference parser ParsePage falls back to (nlohmann/json): same result
 // for every input, about ten times slower. For differential tests and fuzzing.
-std::expected<Page, std::string> ParsePageReference(std::string_view body);
+Result<Page> ParsePageReference(std::string_view body);
 
 // The human text of an error body (`{"error": ...}` or `{"message": ...}`),
 // cut to 200 characters; empty when the body carries none. Never throws.

@@ -3,16 +3,16 @@
 #include <algorithm>
 
 #include "exporter/http/url.h"
-#include "exporter/log/logger.h"
+#include "exporter/base/logger.h"
 #include "exporter/metrics/catalogue.h"
-#include "exporter/state/state_codec.h"
+#include "exporter/snapshot/mailtrap_snapshot.h"
+#include "exporter/state/mailtrap_state_codec.h"
 #include "exporter/providers/mailtrap/mailtrap_time.h"
 #include "exporter/providers/mailtrap/mailtrap_wire.h"
 
 namespace ele {
 namespace {
 
-constexpr std::string_view kStateTag = "mailtrap-2";  // bump when the blob layout changes
 
 MailtrapStateOptions StateOptions(const MailtrapAccount& account, const CollectionConfig& collection) {
   return MailtrapStateOptions{account.name, collection.lookback + collection.overlap, collection.label_value_limit,
@@ -21,7 +21,8 @@ MailtrapStateOptions StateOptions(const MailtrapAccount& account, const Collecti
 
 
 // Filters of the rolling refresh: together they cover every message whose
-// list entry can still change once it is final (README explains why).
+// list entry can still change once it is final (README, "Mailtrap request
+// budget", says why).
 const char* const kRefreshFilters[] = {
     "&filters[opens_count][operator]=greater_than&filters[opens_count][value]=0",
     ("&filters[clicks_count][operator]=greater_than&filters[clicks_count][value]=0"  // one read, two conditions
@@ -84,33 +85,31 @@ std::string MailtrapCollector::DescribeHttpError(const HttpResponse& response) c
   return text;
 }
 
-MailtrapCollector::Step MailtrapCollector::Continue(CycleContext& ctx, Read& read, int max_pages, int* pages_used, std::string* error) {
+Result<MailtrapCollector::Step> MailtrapCollector::Continue(CycleContext& ctx, Read& read, int max_pages, int* pages_used) {
   for (int i = 0; i < kMaxPagesPerRead; ++i) {
     if (*pages_used >= max_pages) return Step::kPaused;
     ++*pages_used;
     const HttpRequest request = Request(ListUrl(read));
     const HttpResponse response = ctx.api.Get(request);
     if (!response.ok()) {
-      *error = DescribeHttpError(response);
+      const std::string error = DescribeHttpError(response);
       if (response.status == 400 && read.cursor) read.cursor.reset();  // a cursor that aged out: restart this read
       if (response.status == 401 || response.status == 403 || response.status == 404) {
-        LogError("Mailtrap refused the request", {{"provider", "mailtrap"}, {"account", account_.name}, {"error", *error}});
+        LogError("Mailtrap refused the request", {{"provider", "mailtrap"}, {"account", account_.name}, {"error", error}});
       }
-      return Step::kFailed;
+      return Fail(error);
     }
     auto page = mailtrap::ParseListPage(response.body);
     if (!page) {
       ctx.self.Inc(metrics::kParseErrorsTotal, {"mailtrap", account_.name});
-      *error = "response was not the documented JSON: " + page.error();
-      return Step::kFailed;
+      return std::unexpected(page.error().Within("response was not the documented JSON"));
     }
     state_.ApplyPage(page->messages, domain_names_, ctx.clock.Now());
     // An empty page ends the read even with a non-zero total_count.
     if (!page->next_page_cursor || page->messages.empty()) return Step::kDone;
     read.cursor = page->next_page_cursor;
   }
-  *error = "more than " + std::to_string(kMaxPagesPerRead) + " pages in one read";
-  return Step::kFailed;
+  return Fail("more than " + std::to_string(kMaxPagesPerRead) + " pages in one read");
 }
 
 void MailtrapCollector::RefreshDomains(CycleContext& ctx) {
@@ -119,9 +118,10 @@ void MailtrapCollector::RefreshDomains(CycleContext& ctx) {
   domains_fetched_at_ = now;  // a failure is retried after the same hour, not every cycle
   const HttpRequest request = Request(account_.base_url + "/api/accounts/" + std::to_string(account_.account_id) + "/sending_domains");
   const HttpResponse response = ctx.api.Get(request);
-  auto domains = response.ok() ? mailtrap::ParseSendingDomains(response.body) : std::unexpected(DescribeHttpError(response));
+  const auto domains = response.ok() ? mailtrap::ParseSendingDomains(response.body) : Fail(DescribeHttpError(response));
   if (!domains) {
-    LogWarn("could not list sending domains; labelling domains by id", {{"provider", "mailtrap"}, {"account", account_.name}, {"error", domains.error()}});
+    LogWarn("could not list sending domains; labelling domains by id",
+            {{"provider", "mailtrap"}, {"account", account_.name}, {"error", domains.error().message}});
     return;
   }
   for (const auto& d : *domains) domain_names_[d.id] = d.name;
@@ -137,69 +137,69 @@ bool MailtrapCollector::StartRefreshPass(TimePoint now, std::int64_t new_window_
   return true;
 }
 
-std::optional<std::int64_t> MailtrapCollector::ReadNew(CycleContext& ctx, TimePoint now, int* used, std::string* error) {
+Result<std::int64_t> MailtrapCollector::ReadNew(CycleContext& ctx, TimePoint now, int* used) {
   if (!new_read_) {
     const TimePoint earliest = now - collection_.lookback;
     const TimePoint from = watermark_ ? std::max(earliest, *watermark_ - collection_.overlap) : earliest;
     new_read_ = Read{"", ToUnixMillis(from), ToUnixMillis(now), std::nullopt};
   }
   // First in value: it takes every page it needs, whatever the allowance.
-  if (Continue(ctx, *new_read_, INT32_MAX, used, error) != Step::kDone) return std::nullopt;
+  // Never paused: no page limit.
+  if (auto step = Continue(ctx, *new_read_, INT32_MAX, used); !step) return std::unexpected(step.error());
   const std::int64_t covered_from = new_read_->from_ms;
   watermark_ = FromUnixMillis(new_read_->to_ms);
   new_read_.reset();
   return covered_from;
 }
 
-bool MailtrapCollector::ReadStragglers(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used,
-                                       std::string* error) {
+Result<void> MailtrapCollector::ReadStragglers(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used) {
   if (!straggler_read_) {
     const auto oldest = state_.OldestEnqueuedSentAtMs();
     if (!oldest || *oldest >= covered_from) {
       stragglers_current_as_of_ = now;
-      return true;
+      return {};
     }
     // Only what left `enqueued` can have changed; the filter skips the rest.
     straggler_read_ = Read{kNotEnqueuedFilter, *oldest, covered_from, std::nullopt};
     straggler_read_started_ = now;
   }
   int pages = 0;
-  const Step step = Continue(ctx, *straggler_read_, std::max(1, allowance - *used), &pages, error);
+  const Result<Step> step = Continue(ctx, *straggler_read_, std::max(1, allowance - *used), &pages);
   *used += pages;
-  if (step == Step::kDone) {
+  if (!step) return std::unexpected(step.error());
+  if (*step == Step::kDone) {
     straggler_read_.reset();
     stragglers_current_as_of_ = straggler_read_started_;
   }
-  return step != Step::kFailed;
+  return {};
 }
 
-bool MailtrapCollector::ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used,
-                                     std::string* error) {
+Result<void> MailtrapCollector::ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used) {
   if (refresh_reads_.empty()) {
     // Paced: a pass costs at least one call per filter, which an idle
     // account would otherwise pay every cycle.
-    if (refresh_current_as_of_ && now - refresh_pass_started_ < RefreshWait()) return true;
+    if (refresh_current_as_of_ && now - refresh_pass_started_ < RefreshWait()) return {};
     if (!StartRefreshPass(now, covered_from)) {
       refresh_current_as_of_ = refresh_pass_started_ = now;  // the new-message read alone covers the lookback
-      return true;
+      return {};
     }
     refresh_pass_found_change_ = false;
   }
   while (!refresh_reads_.empty() && *used < allowance) {
     int pages = 0;
     const std::uint64_t changes_before = state_.changes();
-    const Step step = Continue(ctx, refresh_reads_.back(), allowance - *used, &pages, error);
+    const Result<Step> step = Continue(ctx, refresh_reads_.back(), allowance - *used, &pages);
     *used += pages;
     refresh_pass_found_change_ |= state_.changes() != changes_before;
-    if (step == Step::kFailed) return false;
-    if (step == Step::kPaused) break;
+    if (!step) return std::unexpected(step.error());
+    if (*step == Step::kPaused) break;
     refresh_reads_.pop_back();
   }
   if (refresh_reads_.empty()) {
     refresh_current_as_of_ = refresh_pass_started_;
     refresh_backoff_ = refresh_pass_found_change_ ? 1 : std::min(2 * refresh_backoff_, kMaxRefreshBackoff);
   }
-  return true;
+  return {};
 }
 
 Duration MailtrapCollector::RefreshWait() const { return account_.refresh_interval * refresh_backoff_; }
@@ -231,8 +231,8 @@ void MailtrapCollector::WarnIfBehind(TimePoint now) {
 
 // Fetches queued message details, oldest first, up to the cycle's share of
 // the detail budget. What does not fit waits for the next cycle.
-bool MailtrapCollector::ReadDetails(CycleContext& ctx, std::string* error) {
-  if (ctx.detail_api == nullptr) return true;
+Result<void> MailtrapCollector::ReadDetails(CycleContext& ctx) {
+  if (ctx.detail_api == nullptr) return {};
   state_.QueueLongEnqueued(ctx.clock.Now());
   for (int fetched = 0; fetched < PerCycle(account_.detail_requests_per_minute); ++fetched) {
     const std::optional<PendingDetail> next = state_.NextDetail();
@@ -244,16 +244,12 @@ bool MailtrapCollector::ReadDetails(CycleContext& ctx, std::string* error) {
       state_.DropDetail();
       continue;
     }
-    if (!response.ok()) {
-      *error = "message detail: " + DescribeHttpError(response);
-      return false;
-    }
+    if (!response.ok()) return Fail("message detail: " + DescribeHttpError(response));
     auto detail = mailtrap::ParseMessageDetail(response.body);
     if (!detail) {
       ctx.self.Inc(metrics::kParseErrorsTotal, {"mailtrap", account_.name});
-      *error = "message detail was not the documented JSON: " + detail.error();
       state_.PostponeDetail();
-      return false;
+      return std::unexpected(detail.error().Within("message detail was not the documented JSON"));
     }
     state_.ApplyDetail(*detail);
   }
@@ -262,7 +258,7 @@ bool MailtrapCollector::ReadDetails(CycleContext& ctx, std::string* error) {
   } else {
     details_current_as_of_ = ctx.clock.Now();
   }
-  return true;
+  return {};
 }
 
 CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
@@ -272,35 +268,36 @@ CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
   const int allowance = PerCycle(account_.requests_per_minute);
   int used = 0;
   const std::uint64_t changes_before = state_.changes();
-  const std::optional<std::int64_t> covered_from = ReadNew(ctx, now, &used, &result.error);
-  bool ok = covered_from.has_value();
-  if (ok) ok = ReadStragglers(ctx, now, *covered_from, allowance, &used, &result.error);
+  const Result<std::int64_t> covered_from = ReadNew(ctx, now, &used);
+  if (!covered_from) result.outcome = std::unexpected(covered_from.error());
+  if (result.success()) result.outcome = ReadStragglers(ctx, now, *covered_from, allowance, &used);
   // New or newly delivered messages bring opens and clicks: refresh at the
   // configured pace again.
   if (state_.changes() != changes_before) refresh_backoff_ = 1;
-  if (ok) ok = ReadRefresh(ctx, now, *covered_from, allowance, &used, &result.error);
-  if (ok) ok = ReadDetails(ctx, &result.error);
+  if (result.success()) result.outcome = ReadRefresh(ctx, now, *covered_from, allowance, &used);
+  if (result.success()) result.outcome = ReadDetails(ctx);
   WarnIfBehind(now);
   state_.Evict(ctx.clock.Now());
-  result.success = ok;
-  if (ok) result.error.clear();
   result.watermark = watermark_;
   return result;
 }
 
-std::vector<PartWatermark> MailtrapCollector::part_watermarks() const {
-  std::vector<PartWatermark> parts;
-  if (watermark_) parts.push_back({"new", *watermark_});
-  if (stragglers_current_as_of_) parts.push_back({"enqueued", *stragglers_current_as_of_});
-  if (refresh_current_as_of_) parts.push_back({"refresh", *refresh_current_as_of_});
-  if (details_current_as_of_) parts.push_back({"events", *details_current_as_of_});
-  return parts;
+CollectorStatus MailtrapCollector::Status() const {
+  CollectorStatus status{"mailtrap", account_.name, watermark_, {}, state_.tracked()};
+  if (watermark_) status.parts.push_back({"new", *watermark_});
+  if (stragglers_current_as_of_) status.parts.push_back({"enqueued", *stragglers_current_as_of_});
+  if (refresh_current_as_of_) status.parts.push_back({"refresh", *refresh_current_as_of_});
+  if (details_current_as_of_) status.parts.push_back({"events", *details_current_as_of_});
+  return status;
 }
 
-std::string MailtrapCollector::EncodeState() const { return EncodeCollectorBlob(kStateTag, watermark_, state_); }
+std::string MailtrapCollector::EncodeState() const { return MailtrapStateCodec::Encode(state_, watermark_); }
 
-bool MailtrapCollector::RestoreState(std::string_view blob) { return DecodeCollectorBlob(blob, kStateTag, watermark_, state_); }
+Result<void> MailtrapCollector::RestoreState(std::string_view blob) {
+  if (!MailtrapStateCodec::Decode(blob, &state_, &watermark_)) return Fail("the saved Mailtrap state is malformed or of an unknown layout");
+  return {};
+}
 
-void MailtrapCollector::ExportMetrics(metrics::MetricSet& out) const { state_.ExportMetrics(out); }
+void MailtrapCollector::Snapshot(metrics::MetricSet& out) const { AddMailtrapSeries(state_, out); }
 
 }  // namespace ele

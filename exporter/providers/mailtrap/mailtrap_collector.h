@@ -21,13 +21,14 @@
 #include <string>
 #include <vector>
 
-#include "exporter/collect/account_collector.h"
+#include "exporter/collect/collector.h"
+#include "exporter/collect/persistent_state.h"
 #include "exporter/config/config.h"
 #include "exporter/state/mailtrap_state.h"
 
 namespace ele {
 
-class MailtrapCollector final : public AccountCollector {
+class MailtrapCollector final : public Collector, public PersistentState {
  public:
   static constexpr std::chrono::hours kDomainRefresh{1};
   static constexpr int kMaxPagesPerRead = 100'000;
@@ -38,16 +39,13 @@ class MailtrapCollector final : public AccountCollector {
 
   MailtrapCollector(MailtrapAccount account, CollectionConfig collection);
 
-  std::string_view provider() const override { return "mailtrap"; }
-  const std::string& account() const override { return account_.name; }
   CycleResult RunCycle(CycleContext& ctx) override;
-  void ExportMetrics(metrics::MetricSet& out) const override;
-  size_t tracked_messages() const override { return state_.tracked(); }
-  std::optional<TimePoint> watermark() const override { return watermark_; }
-  std::vector<PartWatermark> part_watermarks() const override;
+  CollectorStatus Status() const override;
+  void Snapshot(metrics::MetricSet& out) const override;
+
   std::uint64_t changes() const override { return state_.changes(); }
   std::string EncodeState() const override;
-  bool RestoreState(std::string_view blob) override;
+  Result<void> RestoreState(std::string_view blob) override;
 
   bool Reconfigure(const MailtrapAccount& account, const CollectionConfig& collection);
 
@@ -59,21 +57,22 @@ class MailtrapCollector final : public AccountCollector {
   };
 
  private:
-  enum class Step { kDone, kPaused, kFailed };
+  enum class Step { kDone, kPaused };
 
-  Step Continue(CycleContext& ctx, Read& read, int max_pages, int* pages_used, std::string* error);
+  // Reads on from `read`'s cursor until it is done or `max_pages` are used.
+  Result<Step> Continue(CycleContext& ctx, Read& read, int max_pages, int* pages_used);
   std::string ListUrl(const Read& read) const;
   void RefreshDomains(CycleContext& ctx);
   bool StartRefreshPass(TimePoint now, std::int64_t new_window_from_ms);
-  // The three parts of a cycle. ReadNew returns where its window began, or
-  // nothing when it failed (the cycle ends there).
-  std::optional<std::int64_t> ReadNew(CycleContext& ctx, TimePoint now, int* used, std::string* error);
-  bool ReadStragglers(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used, std::string* error);
-  bool ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used, std::string* error);
+  // The three parts of a cycle. ReadNew returns where its window began; a
+  // failure of any ends the cycle there.
+  Result<std::int64_t> ReadNew(CycleContext& ctx, TimePoint now, int* used);
+  Result<void> ReadStragglers(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used);
+  Result<void> ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used);
   Duration RefreshWait() const;
   void WarnIfBehind(TimePoint now);
   // Message details (events) through the detail budget, after the list parts.
-  bool ReadDetails(CycleContext& ctx, std::string* error);
+  Result<void> ReadDetails(CycleContext& ctx);
 
   std::string DescribeHttpError(const HttpResponse& response) const;
   int PerCycle(int requests_per_minute) const;

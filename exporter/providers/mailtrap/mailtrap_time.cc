@@ -178,7 +178,7 @@ std::int64_t ToUnixMs(const DateTime& t) {
 
 }  // namespace
 
-std::expected<std::int64_t, std::string> ParseIso8601Ms(std::string_view text) {
+Result<std::int64_t> ParseIso8601Ms(std::string_view text) {
   DateTime fields;
   std::string_view why = ScanDateTime(text, fields);
   if (why.empty()) why = CheckRanges(fields);
@@ -187,7 +187,7 @@ std::expected<std::int64_t, std::string> ParseIso8601Ms(std::string_view text) {
   message += json_reader::TruncateUtf8(std::string(text), kMaxQuotedBytes);
   message += "\": ";
   message += why;
-  return std::unexpected(std::move(message));
+  return Fail(std::move(message));
 }
 
 std::string FormatIso8601Ms(std::int64_t unix_ms) {

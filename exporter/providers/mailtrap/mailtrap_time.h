@@ -9,10 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "exporter/base/error.h"
+
 namespace ele::mailtrap {
 
 // "2025-01-02T03:04:05.678Z" and offsets like "+02:00"; fraction optional.
-std::expected<std::int64_t, std::string> ParseIso8601Ms(std::string_view text);
+Result<std::int64_t> ParseIso8601Ms(std::string_view text);
 // Always UTC with milliseconds: "2025-01-02T03:04:05.678Z".
 std::string FormatIso8601Ms(std::int64_t unix_ms);
 

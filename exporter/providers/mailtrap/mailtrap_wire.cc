@@ -73,7 +73,7 @@ void ReadBounceCategory(const Json& json, const Path& path, Fields& fields, even
   auto it = json.find("details");
   if (it == json.end() || it->is_null()) return;
   if (!it->is_object()) {
-    fields.Merge(Fail(path.Member("details"), Expected("object", *it).error()));
+    fields.Merge(Fail(path.Member("details"), Expected("object", *it).error().message));
     return;
   }
   const Path details_path = path.Member("details");
@@ -94,7 +94,7 @@ Status ReadEvent(const Json& json, const Path& path, events::DeliveryEvent& out)
 
 Status ReadListPage(const Json& doc, ListPage& out) {
   const Path root;
-  if (!doc.is_object()) return Fail(root, Expected("object", doc).error());
+  if (!doc.is_object()) return Fail(root, Expected("object", doc).error().message);
   Fields fields(doc, root);
   if (const Json* messages = fields.RequiredArray("messages")) {
     fields.Merge(ReadArray(*messages, root.Member("messages"), ReadMessage, out.messages));
@@ -109,7 +109,7 @@ Status ReadListPage(const Json& doc, ListPage& out) {
 
 Status ReadMessageDetail(const Json& doc, events::MessageHistory& out) {
   const Path root;
-  if (!doc.is_object()) return Fail(root, Expected("object", doc).error());
+  if (!doc.is_object()) return Fail(root, Expected("object", doc).error().message);
   Fields fields(doc, root);
   ReadMessageFields(fields, out.message);
   if (const Json* events = fields.OptionalArray("events")) {
@@ -130,7 +130,7 @@ Status ReadSendingDomain(const Json& json, const Path& path, SendingDomain& out)
 Status ReadSendingDomains(const Json& doc, std::vector<SendingDomain>& out) {
   const Path root;
   if (doc.is_array()) return ReadArray(doc, root, ReadSendingDomain, out);
-  if (!doc.is_object()) return Fail(root, Expected("object or array", doc).error());
+  if (!doc.is_object()) return Fail(root, Expected("object or array", doc).error().message);
   Fields fields(doc, root);
   if (const Json* data = fields.RequiredArray("data")) {
     fields.Merge(ReadArray(*data, root.Member("data"), ReadSendingDomain, out));
@@ -141,7 +141,7 @@ Status ReadSendingDomains(const Json& doc, std::vector<SendingDomain>& out) {
 // Runs `read` on the parsed body, turning every failure, thrown or returned,
 // into the error side of the result.
 template <typename T, typename Read>
-std::expected<T, std::string> ParseWith(std::string_view body, Read read) {
+Result<T> ParseWith(std::string_view body, Read read) {
   try {
     auto doc = ParseJson(body);
     if (!doc) return std::unexpected(std::move(doc.error()));
@@ -150,7 +150,7 @@ std::expected<T, std::string> ParseWith(std::string_view body, Read read) {
     return value;
   } catch (const std::exception& e) {
     // nlohmann or the allocator; the contract is to report, never to throw.
-    return std::unexpected(std::string("internal parser error: ") + e.what());
+    return ele::Fail(std::string("internal parser error: ") + e.what());
   }
 }
 
@@ -234,11 +234,11 @@ std::optional<ListPage> ParseListPage(std::string_view body) {
 
 }  // namespace
 
-std::expected<ListPage, std::string> ParseListPageReference(std::string_view body) {
+Result<ListPage> ParseListPageReference(std::string_view body) {
   return ParseWith<ListPage>(body, ReadListPage);
 }
 
-std::expected<ListPage, std::string> ParseListPage(std::string_view body) {
+Result<ListPage> ParseListPage(std::string_view body) {
   try {
     if (auto page = fast::ParseListPage(body)) return std::move(*page);
   } catch (const std::exception&) {
@@ -247,11 +247,11 @@ std::expected<ListPage, std::string> ParseListPage(std::string_view body) {
   return ParseListPageReference(body);
 }
 
-std::expected<events::MessageHistory, std::string> ParseMessageDetail(std::string_view body) {
+Result<events::MessageHistory> ParseMessageDetail(std::string_view body) {
   return ParseWith<events::MessageHistory>(body, ReadMessageDetail);
 }
 
-std::expected<std::vector<SendingDomain>, std::string> ParseSendingDomains(std::string_view body) {
+Result<std::vector<SendingDomain>> ParseSendingDomains(std::string_view body) {
   return ParseWith<std::vector<SendingDomain>>(body, ReadSendingDomains);
 }
 

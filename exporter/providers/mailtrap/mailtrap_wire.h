@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/base/error.h"
 #include "exporter/events/outbound.h"
 
 namespace ele::mailtrap {
@@ -30,13 +31,13 @@ struct SendingDomain {
   std::string name;
 };
 
-std::expected<ListPage, std::string> ParseListPage(std::string_view body);
+Result<ListPage> ParseListPage(std::string_view body);
 // The same without the simdjson fast path: the reference the fast path must
 // agree with (tests and benchmarks compare them).
-std::expected<ListPage, std::string> ParseListPageReference(std::string_view body);
-std::expected<events::MessageHistory, std::string> ParseMessageDetail(std::string_view body);
+Result<ListPage> ParseListPageReference(std::string_view body);
+Result<events::MessageHistory> ParseMessageDetail(std::string_view body);
 // Accepts `{"data": [...]}` and a bare array; the name is `domain_name` or `name`.
-std::expected<std::vector<SendingDomain>, std::string> ParseSendingDomains(std::string_view body);
+Result<std::vector<SendingDomain>> ParseSendingDomains(std::string_view body);
 
 // The human text of an error body (`error`, `errors` as string or array, or
 // `message`), cut to 200 characters; empty when there is none. Never throws.

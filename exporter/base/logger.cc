@@ -1,4 +1,4 @@
-#include "exporter/log/logger.h"
+#include "exporter/base/logger.h"
 
 #include <atomic>
 #include <chrono>
@@ -93,20 +93,18 @@ std::string JsonEscape(std::string_view text) {
   return out;
 }
 
-bool ParseLogLevel(std::string_view text, LogLevel* level) {
-  if (text == "debug") *level = LogLevel::kDebug;
-  else if (text == "info") *level = LogLevel::kInfo;
-  else if (text == "warn") *level = LogLevel::kWarn;
-  else if (text == "error") *level = LogLevel::kError;
-  else return false;
-  return true;
+Result<LogLevel> ParseLogLevel(std::string_view text) {
+  if (text == "debug") return LogLevel::kDebug;
+  if (text == "info") return LogLevel::kInfo;
+  if (text == "warn") return LogLevel::kWarn;
+  if (text == "error") return LogLevel::kError;
+  return Fail("--log.level must be debug, info, warn or error");
 }
 
-bool ParseLogFormat(std::string_view text, LogFormat* format) {
-  if (text == "logfmt") *format = LogFormat::kLogfmt;
-  else if (text == "json") *format = LogFormat::kJson;
-  else return false;
-  return true;
+Result<LogFormat> ParseLogFormat(std::string_view text) {
+  if (text == "logfmt") return LogFormat::kLogfmt;
+  if (text == "json") return LogFormat::kJson;
+  return Fail("--log.format must be logfmt or json");
 }
 
 void ConfigureLogging(LogLevel level, LogFormat format, std::ostream* sink) {

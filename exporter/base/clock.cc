@@ -1,4 +1,4 @@
-#include "exporter/collect/clock.h"
+#include "exporter/base/clock.h"
 
 namespace ele {
 

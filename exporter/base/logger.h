@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 
+#include "exporter/base/error.h"
+
 namespace ele {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
@@ -30,8 +32,9 @@ struct LogField {
   std::string value;
 };
 
-bool ParseLogLevel(std::string_view text, LogLevel* level);
-bool ParseLogFormat(std::string_view text, LogFormat* format);
+// The values of --log.level and --log.format; the error names the flag.
+Result<LogLevel> ParseLogLevel(std::string_view text);
+Result<LogFormat> ParseLogFormat(std::string_view text);
 
 // Sets level, format and sink (default std::cerr). The sink must outlive logging.
 void ConfigureLogging(LogLevel level, LogFormat format, std::ostream* sink = nullptr);
