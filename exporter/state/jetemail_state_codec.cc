@@ -200,6 +200,11 @@ bool JetEmailStateCodec::DecodeMessage(BinaryReader& in, JetEmailState* state) {
 bool JetEmailStateCodec::Finish(JetEmailState* state) {
   const JetEmailCounts& counts = state->counts_;
   if (counts.domains.size() >= JetEmailState::kNoStatus || counts.statuses.size() >= JetEmailState::kNoStatus) return false;
+  const size_t domains = counts.domains.size();  // every per-domain table has an entry for each
+  if (counts.deliveries.size() != domains || counts.rejections.size() != domains || counts.spam_scores.size() != domains ||
+      counts.delivery_delays.size() != domains) {
+    return false;
+  }
   state->status_open_.clear();
   for (const std::string& status : counts.statuses.names()) state->status_open_.push_back(IsOpenJetEmailStatus(status));
   return state->messages_.Reindex();  // refuses two messages with one key

@@ -34,7 +34,7 @@ class LabelFolder {
   size_t limit_;
   std::unordered_set<std::string> kept_;
   std::unordered_set<std::string> folded_;
-  const std::string other_ = kOther;
+  std::string other_ = kOther;  // a member, so Fold can return a reference to it
 };
 
 // Label values folded into "other", by label name: what

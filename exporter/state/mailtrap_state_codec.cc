@@ -25,6 +25,13 @@ bool DecodeLabelSet(BinaryReader& in, size_t skip, MailtrapCounts* counts) {
 
 }  // namespace
 
+// Statuses as MailtrapState::InternStatus makes them: at most 15 names,
+// then "other" as the last one a state can take.
+bool MailtrapStateCodec::PlausibleStatuses(const std::vector<std::string>& statuses) {
+  if (statuses.size() < MailtrapState::kMaxStatuses) return true;
+  return statuses.size() == MailtrapState::kMaxStatuses && std::find(statuses.begin(), statuses.end(), LabelFolder::kOther) != statuses.end();
+}
+
 std::string MailtrapStateCodec::Encode(const MailtrapState& state, const std::optional<TimePoint>& watermark) {
   BinaryWriter out;
   WriteBlobHeader(kTag, watermark, out);
@@ -85,8 +92,8 @@ bool MailtrapStateCodec::DecodeCounts(BinaryReader& in, MailtrapCounts* counts) 
   for (std::uint64_t i = 0; i < n; ++i) {
     if (!DecodeLabelSet(in, 0, counts)) return false;
   }
-  if (!DecodeStrings(in, &counts->statuses) || counts->statuses.size() > MailtrapState::kMaxStatuses ||
-      !DecodeStrings(in, &bounce_categories) || !DecodeOverflowCounts(in, &counts->overflow)) {
+  if (!DecodeStrings(in, &counts->statuses) || !PlausibleStatuses(counts->statuses) || !DecodeStrings(in, &bounce_categories) ||
+      !DecodeOverflowCounts(in, &counts->overflow)) {
     return false;
   }
   for (size_t i = 0; i < bounce_categories.size(); ++i) {
@@ -239,7 +246,7 @@ bool MailtrapStateCodec::DecodeFirstLayout(BinaryReader& in, MailtrapState* stat
   }
   MailtrapCounts& counts = state->counts_;
   if (!DecodeOverflowCounts(in, &counts.overflow) || !DecodeFirstLabelSets(in, &counts) || !DecodeStrings(in, &counts.statuses) ||
-      counts.statuses.size() > MailtrapState::kMaxStatuses) {
+      !PlausibleStatuses(counts.statuses)) {
     return false;
   }
   if (!(compact ? DecodeMessages(in, state) : DecodeUncompactMessages(in, state) && state->messages_.Reindex())) return false;
@@ -322,9 +329,16 @@ bool MailtrapStateCodec::AdoptLegacyCounters(const std::vector<legacy::Series>& 
         counts->events[{counts->LabelSetId({l[1], l[2], l[3]}), type}] = value;
         break;
       }
-      case legacy::kMtBouncesTotal: counts->bounces[{counts->RouteId({l[1], l[2]}), counts->bounce_categories.Id(l[3])}] = value; break;
+      case legacy::kMtBouncesTotal: {
+        const auto route = counts->route_ids.find({l[1], l[2]});
+        if (route == counts->route_ids.end()) return false;  // routes come from label sets; the new layout rebuilds them so
+        counts->bounces[{route->second, counts->bounce_categories.Id(l[3])}] = value;
+        break;
+      }
       case legacy::kMtDeliveryDelay: {
-        HistogramCounts& h = counts->delivery_delays[counts->RouteId({l[1], l[2]})];
+        const auto route = counts->route_ids.find({l[1], l[2]});
+        if (route == counts->route_ids.end()) return false;
+        HistogramCounts& h = counts->delivery_delays[route->second];
         h.buckets = series.buckets;
         h.count = series.count;
         h.sum = series.sum;

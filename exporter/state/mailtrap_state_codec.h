@@ -29,6 +29,7 @@ class MailtrapStateCodec {
   static bool Decode(std::string_view blob, MailtrapState* state, std::optional<TimePoint>* watermark);
 
  private:
+  static bool PlausibleStatuses(const std::vector<std::string>& statuses);
   static void EncodeCounts(const MailtrapCounts& counts, BinaryWriter& out);
   static bool DecodeCounts(BinaryReader& in, MailtrapCounts* counts);
   static bool DecodeCountTables(BinaryReader& in, MailtrapCounts* counts);

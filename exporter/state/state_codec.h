@@ -9,6 +9,7 @@
 
 #include <map>
 #include <span>
+#include <type_traits>
 
 #include "exporter/base/clock.h"
 #include "exporter/state/binary_codec.h"
@@ -50,6 +51,7 @@ bool DecodePairCounts(BinaryReader& in, IdPair limits, std::map<IdPair, Count>* 
     std::uint64_t first = 0, second = 0;
     std::int64_t value = 0;
     if (!in.U64(&first) || !in.U64(&second) || !in.I64(&value) || first >= limits.first || second >= limits.second) return false;
+    if (std::is_unsigned_v<Count> && value < 0) return false;  // no count goes below zero
     (*counts)[{static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(second)}] = static_cast<Count>(value);
   }
   return true;

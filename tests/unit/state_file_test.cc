@@ -104,6 +104,31 @@ TEST(CollectorStateTest, JetEmailRoundTripKeepsCountersAndCountsNothingTwice) {
   EXPECT_EQ(restored.Status().tracked_messages, 1u);
 }
 
+// A blob's domain ids are its own: a collector configured with other
+// domains, or the same ones in another order, restores every counter under
+// its domain and keeps counting (the configured domains were interned
+// before the blob was read, so such a restore was refused and the account
+// started from zero).
+TEST(CollectorStateTest, JetEmailRestoresUnderOtherConfiguredDomains) {
+  const TimePoint now = FromUnixMillis(1'767'225'600'000);
+  JetEmailAccount before;
+  before.name = "main";
+  before.domains = {"a.example", "b.example"};
+  JetEmailCollector original(before, CollectionConfig{});
+  original.state().ApplyPage({events::InboundSighting{"u1", "b.example", "delivered", 1, 0, {}}}, now);
+  JetEmailAccount after = before;
+  after.domains = {"c.example", "b.example"};
+  JetEmailCollector restored(after, CollectionConfig{});
+  const auto outcome = restored.RestoreState(original.EncodeState());
+  ASSERT_TRUE(outcome.has_value()) << outcome.error();
+  restored.state().ApplyPage({events::InboundSighting{"u2", "c.example", "delivered", 2, 0, {}}}, now + 1min);
+  m::MetricSet out;
+  restored.Snapshot(out);
+  EXPECT_EQ(out.Value(m::kJetDeliveriesTotal, {"main", "b.example"}), 1);
+  EXPECT_EQ(out.Value(m::kJetDeliveriesTotal, {"main", "c.example"}), 2);
+  EXPECT_EQ(out.Find(m::kJetDeliveriesTotal)->count({"main", "a.example"}), 1u) << "a domain seen before stays exported";
+}
+
 TEST(CollectorStateTest, MalformedBlobsAreRefused) {
   JetEmailAccount account;
   account.name = "main";

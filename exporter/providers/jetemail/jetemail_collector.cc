@@ -156,8 +156,15 @@ CycleResult JetEmailCollector::RunCycle(CycleContext& ctx) {
 
 std::string JetEmailCollector::EncodeState() const { return JetEmailStateCodec::Encode(state_, watermark_); }
 
+// Into a fresh state (the blob's domain ids are its own), then the
+// configured domains join as they do at construction.
 Result<void> JetEmailCollector::RestoreState(std::string_view blob) {
-  if (!JetEmailStateCodec::Decode(blob, &state_, &watermark_)) return Fail("the saved JetEmail state is malformed or of an unknown layout");
+  JetEmailState restored(StateOptions(account_, collection_));
+  std::optional<TimePoint> watermark;
+  if (!JetEmailStateCodec::Decode(blob, &restored, &watermark)) return Fail("the saved JetEmail state is malformed or of an unknown layout");
+  state_ = std::move(restored);
+  watermark_ = watermark;
+  for (const auto& domain : account_.domains) state_.EnsureDomain(domain);
   return {};
 }
 
