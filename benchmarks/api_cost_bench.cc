@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 // budget of their own).
 class CountingHttpClient final : public HttpClient {
  public:
-  HttpResponse Get(const HttpRequest& request) override {
+  Result<HttpResponse> Get(const HttpRequest& request) override {
     ++total;
     if (request.url.find("/email_logs/") != std::string::npos) ++details;
     return inner_.Get(request);

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   ele::WebServerHooks hooks;
   hooks.render_metrics = [&hub] { return hub.Render(); };
   hooks.render_landing_page = [] { return std::string("<html></html>"); };
-  hooks.ready = [](std::string*) { return true; };
+  hooks.ready = []() -> ele::Result<void> { return {}; };
   hooks.reload = []() -> ele::Result<void> { return {}; };
   auto server = ele::WebServer::Start(options, hooks);
   if (!server) {

@@ -130,7 +130,7 @@ int Serve(const Flags& flags) {
   ele::WebServerHooks hooks;
   hooks.render_metrics = [&app] { return app.hub().Render(); };
   hooks.render_landing_page = [&app] { return app.RenderLandingPage(); };
-  hooks.ready = [&app](std::string* why) { return app.Ready(why); };
+  hooks.ready = [&app] { return app.Ready(); };
   hooks.reload = [&app] { return app.Reload(); };
   auto server = ele::WebServer::Start({flags.listen_address, flags.telemetry_path, web}, hooks);
   if (!server) return ExitWithError(server.error());

@@ -190,16 +190,13 @@ void ExporterApp::Stop() {
   workers_.clear();
 }
 
-bool ExporterApp::Ready(std::string* why_not) const {
+Result<void> ExporterApp::Ready() const {
   std::lock_guard lock(mutex_);
-  if (!config_) {
-    *why_not = "configuration not loaded";
-    return false;
-  }
+  if (!config_) return Fail("configuration not loaded");
   int waiting = 0;
   for (const auto& [key, worker] : workers_) waiting += worker->status().first_cycle_done ? 0 : 1;
-  if (waiting > 0) *why_not = std::to_string(waiting) + " account(s) have not finished their first collection cycle";
-  return waiting == 0;
+  if (waiting > 0) return Fail(std::to_string(waiting) + " account(s) have not finished their first collection cycle");
+  return {};
 }
 
 std::vector<AccountStatus> ExporterApp::Statuses() const {

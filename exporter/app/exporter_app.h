@@ -37,7 +37,8 @@ class ExporterApp {
   Result<void> Reload();
   void Stop();
 
-  bool Ready(std::string* why_not) const;
+  // Every account finished its first cycle; else why not.
+  Result<void> Ready() const;
   std::vector<AccountStatus> Statuses() const;
   metrics::MetricsHub& hub() { return hub_; }
   std::string RenderLandingPage() const;

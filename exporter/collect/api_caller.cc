@@ -39,16 +39,16 @@ bool ApiCaller::WaitForSlot() {
   }
 }
 
-void ApiCaller::Record(const HttpResponse& response, double seconds) {
-  const std::string code = response.status == 0 ? "error" : std::to_string(response.status);
+void ApiCaller::Record(const Result<HttpResponse>& response, double seconds) {
+  const std::string code = response ? std::to_string(response->status) : "error";
   self_.Inc(metrics::kApiRequestsTotal, {provider_, account_, code});
   self_.Observe(metrics::kApiRequestDuration, {provider_, account_}, seconds);
 }
 
-bool ApiCaller::ShouldRetry(const HttpResponse& response, int attempt) {
+bool ApiCaller::ShouldRetry(const Result<HttpResponse>& response, int attempt) {
   const TimePoint now = clock_.Now();
-  if (response.status == 429) {
-    const long long retry_after = ParseRetryAfterSeconds(response);
+  if (response && response->status == 429) {
+    const long long retry_after = ParseRetryAfterSeconds(*response);
     const auto wait = retry_after >= 0 ? std::chrono::milliseconds(retry_after * 1000) : backoff_.Delay(attempt);
     budget_.BlockUntil(now + wait);
     LogWarn("rate limited by the API; pausing this account's requests",
@@ -56,34 +56,31 @@ bool ApiCaller::ShouldRetry(const HttpResponse& response, int attempt) {
              {"retry_after_header", retry_after >= 0 ? "yes" : "no"}});
     return true;
   }
-  const bool transient = response.status == 0 || response.status >= 500;
+  const bool transient = !response || response->status >= 500;
   if (!transient) return false;
   budget_.BlockUntil(now + backoff_.Delay(attempt));
   return true;
 }
 
-HttpResponse ApiCaller::Get(const HttpRequest& request) {
-  HttpResponse response;
+Result<HttpResponse> ApiCaller::Get(const HttpRequest& request) {
+  Result<HttpResponse> response;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    if (!WaitForSlot()) {
-      response = HttpResponse{};
-      response.transport_error = "stopping";
-      return response;
-    }
+    if (!WaitForSlot()) return Fail("stopping");
     const auto started = std::chrono::steady_clock::now();
     response = http_.Get(request);
     Record(response, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    if (const std::string* remaining = response.Header("x-ratelimit-remaining"); remaining != nullptr && *remaining == "0") {
+    const std::string* remaining = response ? response->Header("x-ratelimit-remaining") : nullptr;
+    if (remaining != nullptr && *remaining == "0") {
       // The quota is spent (by us or by the customer's other tools sharing
       // it): rather than collect a 429, wait until our oldest request of the
       // last minute has left the provider's rolling window. Should others
       // have used it meanwhile, the 429 that follows backs off as usual.
       budget_.BlockUntil(budget_.OldestLeavesWindow(clock_.Now()));
     }
-    if (response.ok()) return response;
+    if (response && response->ok()) return response;
     if (attempt + 1 == kMaxAttempts || !ShouldRetry(response, attempt)) return response;
     LogDebug("retrying API request", {{"provider", provider_}, {"account", account_},
-                                      {"status", response.status == 0 ? response.transport_error : std::to_string(response.status)}});
+                                      {"status", response ? std::to_string(response->status) : response.error().message}});
   }
   return response;
 }

@@ -22,17 +22,17 @@ class ApiCaller {
   ApiCaller(std::string provider, std::string account, HttpClient& http, Clock& clock, const StopSignal& stop,
             RequestBudget& budget, metrics::MetricSet& self_metrics, unsigned seed);
 
-  // Returns the final response; status 0 with transport_error set when the
-  // transport failed or the worker is stopping (then stopped() is true).
-  HttpResponse Get(const HttpRequest& request);
+  // The final answer after retries; an Error when none came (the transport
+  // failed every attempt, or the worker is stopping: then stopped() is true).
+  Result<HttpResponse> Get(const HttpRequest& request);
   bool stopped() const { return stop_.stopped(); }
   RequestBudget& budget() { return budget_; }
 
  private:
   bool WaitForSlot();
-  void Record(const HttpResponse& response, double seconds);
+  void Record(const Result<HttpResponse>& response, double seconds);
   // After a failed attempt: how long to wait; false when not worth retrying.
-  bool ShouldRetry(const HttpResponse& response, int attempt);
+  bool ShouldRetry(const Result<HttpResponse>& response, int attempt);
 
   std::string provider_, account_;
   HttpClient& http_;

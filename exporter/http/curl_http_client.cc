@@ -13,13 +13,14 @@ namespace {
 struct Transfer {
   HttpResponse* response;
   size_t max_body_bytes;
+  bool body_too_large = false;
 };
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t n = size * count;
   if (t->response->body.size() + n > t->max_body_bytes) {
-    t->response->body_too_large = true;
+    t->body_too_large = true;
     return 0;  // makes curl abort the transfer with CURLE_WRITE_ERROR
   }
   t->response->body.append(data, n);
@@ -55,13 +56,10 @@ CurlHttpClient::CurlHttpClient(size_t max_body_bytes) : handle_(curl_easy_init()
 
 CurlHttpClient::~CurlHttpClient() { curl_easy_cleanup(static_cast<CURL*>(handle_)); }
 
-HttpResponse CurlHttpClient::Get(const HttpRequest& request) {
+Result<HttpResponse> CurlHttpClient::Get(const HttpRequest& request) {
   HttpResponse response;
   CURL* curl = static_cast<CURL*>(handle_);
-  if (curl == nullptr) {
-    response.transport_error = "could not create a curl handle";
-    return response;
-  }
+  if (curl == nullptr) return Fail("could not create a curl handle");
   curl_easy_reset(curl);
   Transfer transfer{&response, max_body_bytes_};
   curl_slist* headers = nullptr;
@@ -82,12 +80,8 @@ HttpResponse CurlHttpClient::Get(const HttpRequest& request) {
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
   if (code != CURLE_OK) {
-    response.status = 0;
-    response.timed_out = code == CURLE_OPERATION_TIMEDOUT;
-    response.transport_error = response.body_too_large ? "response body larger than " + std::to_string(max_body_bytes_) + " bytes"
-                                                       : curl_easy_strerror(code);
-    response.body.clear();
-    return response;
+    if (transfer.body_too_large) return Fail("response body larger than " + std::to_string(max_body_bytes_) + " bytes");
+    return Fail(curl_easy_strerror(code));
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

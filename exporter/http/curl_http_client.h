@@ -22,7 +22,7 @@ class CurlHttpClient final : public HttpClient {
   CurlHttpClient(const CurlHttpClient&) = delete;
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
 
-  HttpResponse Get(const HttpRequest& request) override;
+  Result<HttpResponse> Get(const HttpRequest& request) override;
 
  private:
   void* handle_;  // CURL*, kept opaque so only the .cc knows curl

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "exporter/base/error.h"
+
 namespace ele {
 
 struct HttpRequest {
@@ -18,13 +20,11 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{30'000};  // whole request, connect included
 };
 
+// An HTTP answer, whatever its status.
 struct HttpResponse {
-  long status = 0;                             // 0 when the transport failed
+  long status = 0;
   std::string body;
   std::map<std::string, std::string> headers;  // names lowercased
-  std::string transport_error;                 // set when status == 0
-  bool timed_out = false;
-  bool body_too_large = false;                 // the body exceeded the client's cap
 
   bool ok() const { return status >= 200 && status < 300; }
   const std::string* Header(const std::string& lowercase_name) const {
@@ -38,7 +38,9 @@ struct HttpResponse {
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
-  virtual HttpResponse Get(const HttpRequest& request) = 0;
+  // The answer, or an Error when none came whole: connection refused or
+  // reset, a timeout, a body over the client's cap.
+  virtual Result<HttpResponse> Get(const HttpRequest& request) = 0;
 };
 
 }  // namespace ele

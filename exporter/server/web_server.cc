@@ -107,9 +107,9 @@ struct WebServer::Impl : public CivetHandler {
     if (method != "GET" && method != "HEAD") return Send(conn, 405, "text/plain", "method not allowed\n", "Allow: GET, HEAD\r\n");
     if (path == options.telemetry_path) return ServeMetrics(conn);
     if (path == "/-/ready") {
-      std::string why;
-      if (hooks.ready(&why)) return Send(conn, 200, "text/plain", "ready\n");
-      return Send(conn, 503, "text/plain", "not ready: " + why + "\n");
+      const Result<void> ready = hooks.ready();
+      if (ready) return Send(conn, 200, "text/plain", "ready\n");
+      return Send(conn, 503, "text/plain", "not ready: " + ready.error().message + "\n");
     }
     if (path == "/") return Send(conn, 200, "text/html; charset=utf-8", hooks.render_landing_page());
     Send(conn, 404, "text/plain", "not found\n");

@@ -17,7 +17,7 @@ namespace ele {
 struct WebServerHooks {
   std::function<std::shared_ptr<const std::string>()> render_metrics;  // text format 0.0.4; same pointer until it changes
   std::function<std::string()> render_landing_page;    // HTML
-  std::function<bool(std::string* why_not)> ready;
+  std::function<Result<void>()> ready;  // the error says why not
   std::function<Result<void>()> reload;
 };
 

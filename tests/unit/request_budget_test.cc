@@ -78,8 +78,9 @@ TEST_F(ApiCallerTest, WaitsAtLeastRetryAfterOn429) {
   });
   RequestBudget budget(60);
   ApiCaller api("jetemail", "main", http, clock, stop, budget, self, 1);
-  const HttpResponse r = api.Get(HttpRequest{"http://x/", {}, 1s});
-  EXPECT_EQ(r.status, 200);
+  const Result<HttpResponse> r = api.Get(HttpRequest{"http://x/", {}, 1s});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
   ASSERT_EQ(http.times.size(), 2u);
   EXPECT_GE(http.times[1] - http.times[0], 300s);
   EXPECT_EQ(self.Value(metrics::kApiRequestsTotal, {"jetemail", "main", "429"}), 1);
@@ -90,7 +91,7 @@ TEST_F(ApiCallerTest, BacksOffWithoutRetryAfterAndGivesUpAfterThreeAttempts) {
   ScriptedHttpClient http(clock, [&](const HttpRequest&) { return Respond(503, "unavailable"); });
   RequestBudget budget(600);
   ApiCaller api("mailtrap", "prod", http, clock, stop, budget, self, 7);
-  EXPECT_EQ(api.Get(HttpRequest{"http://x/", {}, 1s}).status, 503);
+  EXPECT_EQ(api.Get(HttpRequest{"http://x/", {}, 1s})->status, 503);
   ASSERT_EQ(http.times.size(), static_cast<size_t>(ApiCaller::kMaxAttempts));
   EXPECT_GE(http.times[1] - http.times[0], 500ms);
   EXPECT_EQ(self.Value(metrics::kApiRequestsTotal, {"mailtrap", "prod", "503"}), 3);
@@ -100,7 +101,7 @@ TEST_F(ApiCallerTest, DoesNotRetryClientErrors) {
   ScriptedHttpClient http(clock, [&](const HttpRequest&) { return Respond(401, R"({"error":"Incorrect API token"})"); });
   RequestBudget budget(60);
   ApiCaller api("mailtrap", "prod", http, clock, stop, budget, self, 7);
-  EXPECT_EQ(api.Get(HttpRequest{"http://x/", {}, 1s}).status, 401);
+  EXPECT_EQ(api.Get(HttpRequest{"http://x/", {}, 1s})->status, 401);
   EXPECT_EQ(http.times.size(), 1u);
 }
 
@@ -108,8 +109,8 @@ TEST_F(ApiCallerTest, ExhaustedRateLimitAfterOneRequestWaitsAWholeWindow) {
   ScriptedHttpClient http(clock, [&](const HttpRequest&) { return Respond(200, "{}", {{"x-ratelimit-remaining", "0"}}); });
   RequestBudget budget(60);
   ApiCaller api("mailtrap", "prod", http, clock, stop, budget, self, 7);
-  api.Get(HttpRequest{"http://x/", {}, 1s});
-  api.Get(HttpRequest{"http://x/", {}, 1s});
+  (void)api.Get(HttpRequest{"http://x/", {}, 1s});
+  (void)api.Get(HttpRequest{"http://x/", {}, 1s});
   ASSERT_EQ(http.times.size(), 2u);
   EXPECT_GE(http.times[1] - http.times[0], 60s);
 }
@@ -122,7 +123,7 @@ TEST_F(ApiCallerTest, ExhaustedRateLimitWaitsOnlyUntilTheOldestRequestLeavesTheW
   });
   RequestBudget budget(6);  // 10 s spacing
   ApiCaller api("mailtrap", "prod", http, clock, stop, budget, self, 7);
-  for (int i = 0; i < 6; ++i) api.Get(HttpRequest{"http://x/", {}, 1s});
+  for (int i = 0; i < 6; ++i) (void)api.Get(HttpRequest{"http://x/", {}, 1s});
   ASSERT_EQ(http.times.size(), 6u);
   EXPECT_EQ(http.times[4] - http.times[0], 40s);
   // Not a whole minute after the fifth request: the first one's expiry.
@@ -130,15 +131,12 @@ TEST_F(ApiCallerTest, ExhaustedRateLimitWaitsOnlyUntilTheOldestRequestLeavesTheW
 }
 
 TEST_F(ApiCallerTest, TransportErrorsAreCountedAsError) {
-  ScriptedHttpClient http(clock, [&](const HttpRequest&) {
-    HttpResponse r;
-    r.transport_error = "Timeout was reached";
-    r.timed_out = true;
-    return r;
-  });
+  ScriptedHttpClient http(clock, [&](const HttpRequest&) -> Result<HttpResponse> { return Fail("Timeout was reached"); });
   RequestBudget budget(60);
   ApiCaller api("jetemail", "main", http, clock, stop, budget, self, 3);
-  EXPECT_EQ(api.Get(HttpRequest{"http://x/", {}, 1s}).status, 0);
+  const Result<HttpResponse> r = api.Get(HttpRequest{"http://x/", {}, 1s});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error(), "Timeout was reached");
   EXPECT_EQ(self.Value(metrics::kApiRequestsTotal, {"jetemail", "main", "error"}), 3);
 }
 

@@ -12,10 +12,10 @@ namespace ele::testing_support {
 
 class ScriptedHttpClient : public HttpClient {
  public:
-  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  using Handler = std::function<Result<HttpResponse>(const HttpRequest&)>;
   ScriptedHttpClient(const Clock& clock, Handler handler) : clock_(clock), handler_(std::move(handler)) {}
 
-  HttpResponse Get(const HttpRequest& request) override {
+  Result<HttpResponse> Get(const HttpRequest& request) override {
     times.push_back(clock_.Now());
     requests.push_back(request);
     return handler_(request);

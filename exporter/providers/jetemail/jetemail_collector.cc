@@ -67,7 +67,6 @@ std::string JetEmailCollector::PageUrl(const Window& window, const std::vector<s
 }
 
 std::string JetEmailCollector::DescribeHttpError(const HttpResponse& response) const {
-  if (response.status == 0) return "request failed: " + response.transport_error;
   const std::string api_message = jetemail::ParseErrorMessage(response.body);
   std::string text = "HTTP " + std::to_string(response.status);
   if (response.status == 401 || response.status == 403) {
@@ -102,15 +101,16 @@ Result<void> JetEmailCollector::ReadGroup(CycleContext& ctx, const Window& windo
   for (int page = 1; page <= kMaxPagesPerWindow; ++page) {
     HttpRequest request{PageUrl(window, domains, page), {{"Authorization", "Bearer " + account_.token.Reveal()}, {"Accept", "application/json"}},
                         collection_.request_timeout};
-    const HttpResponse response = ctx.api.Get(request);
-    if (!response.ok()) {
-      if (response.status == 401 || response.status == 403) {
+    const Result<HttpResponse> response = ctx.api.Get(request);
+    if (!response) return std::unexpected(response.error().Within("request failed"));
+    if (!response->ok()) {
+      if (response->status == 401 || response->status == 403) {
         auth_failed_ = true;
-        LogError("JetEmail rejected the credentials", {{"provider", "jetemail"}, {"account", account_.name}, {"status", static_cast<long long>(response.status)}});
+        LogError("JetEmail rejected the credentials", {{"provider", "jetemail"}, {"account", account_.name}, {"status", static_cast<long long>(response->status)}});
       }
-      return Fail(DescribeHttpError(response));
+      return Fail(DescribeHttpError(*response));
     }
-    auto parsed = jetemail::ParsePage(response.body);
+    auto parsed = jetemail::ParsePage(response->body);
     if (!parsed) {
       ctx.self.Inc(metrics::kParseErrorsTotal, {"jetemail", account_.name});
       return std::unexpected(parsed.error().Within("response was not the documented JSON"));

@@ -74,7 +74,6 @@ std::string MailtrapCollector::ListUrl(const Read& read) const {
 }
 
 std::string MailtrapCollector::DescribeHttpError(const HttpResponse& response) const {
-  if (response.status == 0) return "request failed: " + response.transport_error;
   std::string text = "HTTP " + std::to_string(response.status);
   if (response.status == 401) text += ": the api token was refused";
   if (response.status == 403) text += ": the token has no access to account_id " + std::to_string(account_.account_id);
@@ -90,16 +89,17 @@ Result<MailtrapCollector::Step> MailtrapCollector::Continue(CycleContext& ctx, R
     if (*pages_used >= max_pages) return Step::kPaused;
     ++*pages_used;
     const HttpRequest request = Request(ListUrl(read));
-    const HttpResponse response = ctx.api.Get(request);
-    if (!response.ok()) {
-      const std::string error = DescribeHttpError(response);
-      if (response.status == 400 && read.cursor) read.cursor.reset();  // a cursor that aged out: restart this read
-      if (response.status == 401 || response.status == 403 || response.status == 404) {
+    const Result<HttpResponse> response = ctx.api.Get(request);
+    if (!response) return std::unexpected(response.error().Within("request failed"));
+    if (!response->ok()) {
+      const std::string error = DescribeHttpError(*response);
+      if (response->status == 400 && read.cursor) read.cursor.reset();  // a cursor that aged out: restart this read
+      if (response->status == 401 || response->status == 403 || response->status == 404) {
         LogError("Mailtrap refused the request", {{"provider", "mailtrap"}, {"account", account_.name}, {"error", error}});
       }
       return Fail(error);
     }
-    auto page = mailtrap::ParseListPage(response.body);
+    auto page = mailtrap::ParseListPage(response->body);
     if (!page) {
       ctx.self.Inc(metrics::kParseErrorsTotal, {"mailtrap", account_.name});
       return std::unexpected(page.error().Within("response was not the documented JSON"));
@@ -112,13 +112,19 @@ Result<MailtrapCollector::Step> MailtrapCollector::Continue(CycleContext& ctx, R
   return Fail("more than " + std::to_string(kMaxPagesPerRead) + " pages in one read");
 }
 
+Result<std::vector<mailtrap::SendingDomain>> MailtrapCollector::FetchSendingDomains(CycleContext& ctx) const {
+  const HttpRequest request = Request(account_.base_url + "/api/accounts/" + std::to_string(account_.account_id) + "/sending_domains");
+  const Result<HttpResponse> response = ctx.api.Get(request);
+  if (!response) return std::unexpected(response.error().Within("request failed"));
+  if (!response->ok()) return Fail(DescribeHttpError(*response));
+  return mailtrap::ParseSendingDomains(response->body);
+}
+
 void MailtrapCollector::RefreshDomains(CycleContext& ctx) {
   const TimePoint now = ctx.clock.Now();
   if (domains_fetched_at_ && now - *domains_fetched_at_ < kDomainRefresh) return;
   domains_fetched_at_ = now;  // a failure is retried after the same hour, not every cycle
-  const HttpRequest request = Request(account_.base_url + "/api/accounts/" + std::to_string(account_.account_id) + "/sending_domains");
-  const HttpResponse response = ctx.api.Get(request);
-  const auto domains = response.ok() ? mailtrap::ParseSendingDomains(response.body) : Fail(DescribeHttpError(response));
+  const auto domains = FetchSendingDomains(ctx);
   if (!domains) {
     LogWarn("could not list sending domains; labelling domains by id",
             {{"provider", "mailtrap"}, {"account", account_.name}, {"error", domains.error().message}});
@@ -238,14 +244,15 @@ Result<void> MailtrapCollector::ReadDetails(CycleContext& ctx) {
     const std::optional<PendingDetail> next = state_.NextDetail();
     if (!next) break;
     const HttpRequest request = Request(EmailLogsUrl() + "/" + PercentEncode(next->message_id));
-    const HttpResponse response = ctx.detail_api->Get(request);
-    if (response.status == 404) {  // aged out of retention: nothing left to count
+    const Result<HttpResponse> response = ctx.detail_api->Get(request);
+    if (!response) return std::unexpected(response.error().Within("message detail: request failed"));
+    if (response->status == 404) {  // aged out of retention: nothing left to count
       LogDebug("message detail gone (404); dropped", {{"provider", "mailtrap"}, {"account", account_.name}});
       state_.DropDetail();
       continue;
     }
-    if (!response.ok()) return Fail("message detail: " + DescribeHttpError(response));
-    auto detail = mailtrap::ParseMessageDetail(response.body);
+    if (!response->ok()) return Fail("message detail: " + DescribeHttpError(*response));
+    auto detail = mailtrap::ParseMessageDetail(response->body);
     if (!detail) {
       ctx.self.Inc(metrics::kParseErrorsTotal, {"mailtrap", account_.name});
       state_.PostponeDetail();

@@ -24,6 +24,7 @@
 #include "exporter/collect/collector.h"
 #include "exporter/collect/persistent_state.h"
 #include "exporter/config/config.h"
+#include "exporter/providers/mailtrap/mailtrap_wire.h"
 #include "exporter/state/mailtrap_state.h"
 
 namespace ele {
@@ -63,6 +64,7 @@ class MailtrapCollector final : public Collector, public PersistentState {
   Result<Step> Continue(CycleContext& ctx, Read& read, int max_pages, int* pages_used);
   std::string ListUrl(const Read& read) const;
   void RefreshDomains(CycleContext& ctx);
+  Result<std::vector<mailtrap::SendingDomain>> FetchSendingDomains(CycleContext& ctx) const;
   bool StartRefreshPass(TimePoint now, std::int64_t new_window_from_ms);
   // The three parts of a cycle. ReadNew returns where its window began; a
   // failure of any ends the cycle there.
