@@ -11,7 +11,8 @@ jobs=$(nproc)
 run_suite() {  # name, extra cmake flags...
   local dir="build/$1"
   shift
-  cmake -S . -B "$dir" -G Ninja -DELE_WERROR=ON "$@" >/dev/null
+  # Tests on explicitly: scripts/run.sh turns them off in build/release.
+  cmake -S . -B "$dir" -G Ninja -DELE_WERROR=ON -DELE_BUILD_TESTS=ON "$@" >/dev/null
   cmake --build "$dir" -j"$jobs"
   ctest --test-dir "$dir" --output-on-failure --timeout 600 -j"$jobs"
 }
