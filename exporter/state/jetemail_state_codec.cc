@@ -1,7 +1,6 @@
 #include "exporter/state/jetemail_state_codec.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 #include "exporter/state/state_codec.h"
@@ -13,14 +12,6 @@ constexpr std::string_view kFirstTag = "jetemail-1";
 // Marks the compact message rows of the first layout; its uncompact rows
 // began with a descriptor id, always smaller, so either is recognised.
 constexpr std::uint64_t kCompactRows = 0x4A45'544D;  // "JETM"
-
-// A counter value of the first layout (a double) as a count; false for what
-// no counter could have held.
-bool ToCount(double value, std::uint64_t* count) {
-  if (!std::isfinite(value) || value < 0 || value >= 0x1p63) return false;
-  *count = static_cast<std::uint64_t>(value);
-  return true;
-}
 
 bool DecodeNames(BinaryReader& in, std::uint32_t limit, std::vector<std::string>* names) {
   return DecodeStrings(in, names) && names->size() < limit;
@@ -40,7 +31,7 @@ bool InternAll(const std::vector<std::string>& names, Intern intern) {
 std::string JetEmailStateCodec::Encode(const JetEmailState& state, const std::optional<TimePoint>& watermark) {
   BinaryWriter out;
   WriteBlobHeader(kTag, watermark, out);
-  for (const LabelFolder* folder : {&state.domains_, &state.statuses_, &state.logtypes_}) EncodeLabelFolder(*folder, out);
+  for (const LabelFolder* folder : {&state.domains_, &state.statuses_, &state.logtypes_}) EncodeLabelFolder(*folder, out);  // DecodeFolders' order
   EncodeCounts(state.counts_, out);
   EncodeMessages(state, out);
   return std::move(out.data());
@@ -52,12 +43,15 @@ bool JetEmailStateCodec::Decode(std::string_view blob, JetEmailState* state, std
   if (!ReadBlobHeader(in, &tag, watermark)) return false;
   bool ok = false;
   if (tag == kTag) {
-    ok = DecodeLabelFolder(in, &state->domains_) && DecodeLabelFolder(in, &state->statuses_) && DecodeLabelFolder(in, &state->logtypes_) &&
-         DecodeCounts(in, &state->counts_) && DecodeMessages(in, state);
+    ok = DecodeFolders(in, state) && DecodeCounts(in, &state->counts_) && DecodeMessages(in, state);
   } else if (tag == kFirstTag) {
     ok = DecodeFirstLayout(in, state);
   }
   return ok && Finish(state) && in.ok() && in.at_end();
+}
+
+bool JetEmailStateCodec::DecodeFolders(BinaryReader& in, JetEmailState* state) {
+  return DecodeLabelFolder(in, &state->domains_) && DecodeLabelFolder(in, &state->statuses_) && DecodeLabelFolder(in, &state->logtypes_);
 }
 
 // --- counts -----------------------------------------------------------------------
@@ -66,20 +60,38 @@ bool JetEmailStateCodec::Decode(std::string_view blob, JetEmailState* state, std
 // held gauge's keys are kept (a status no message holds any more stays at 0
 // across a restart); its values are rebuilt from the messages.
 
-void JetEmailStateCodec::EncodeCounts(const JetEmailCounts& counts, BinaryWriter& out) {
-  for (const InternedNames* names : {&counts.domains, &counts.statuses, &counts.logtypes}) EncodeStrings(names->names(), out);
-  EncodeOverflowCounts(counts.overflow, out);
+// Each domain's last query outcome and the account's domain total: the
+// same bytes in both layouts.
+void JetEmailStateCodec::EncodeDomainHealth(const JetEmailCounts& counts, BinaryWriter& out) {
   out.U64(counts.domain_up.size());
   for (const auto& [domain, up] : counts.domain_up) {
     out.Str(domain);
     out.Bool(up);
   }
   out.I64(counts.account_domains);
+}
+
+bool JetEmailStateCodec::DecodeDomainHealth(BinaryReader& in, JetEmailCounts* counts) {
+  std::uint64_t n = 0;
+  if (!in.Count(&n)) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string domain;
+    bool up = false;
+    if (!in.Str(&domain) || !in.Bool(&up)) return false;
+    counts->domain_up[domain] = up;
+  }
+  return in.I64(&counts->account_domains);
+}
+
+void JetEmailStateCodec::EncodeCounts(const JetEmailCounts& counts, BinaryWriter& out) {
+  for (const InternedNames* names : {&counts.domains, &counts.statuses, &counts.logtypes}) EncodeStrings(names->names(), out);
+  EncodeOverflowCounts(counts.overflow, out);
+  EncodeDomainHealth(counts, out);
   EncodePairCounts(counts.messages, out);
   EncodePairCounts(counts.held, out);
   EncodePairCounts(counts.actions, out);
-  ele::EncodeCounts(counts.deliveries, out);
-  ele::EncodeCounts(counts.rejections, out);
+  EncodeCountVector(counts.deliveries, out);
+  EncodeCountVector(counts.rejections, out);
   for (const auto* histograms : {&counts.spam_scores, &counts.delivery_delays}) {
     for (const HistogramCounts& h : *histograms) EncodeHistogram(h, out);
   }
@@ -87,25 +99,18 @@ void JetEmailStateCodec::EncodeCounts(const JetEmailCounts& counts, BinaryWriter
 
 bool JetEmailStateCodec::DecodeCounts(BinaryReader& in, JetEmailCounts* counts) {
   std::vector<std::string> domains, statuses, logtypes;
-  std::uint64_t n = 0;
   if (!DecodeNames(in, JetEmailState::kNoStatus, &domains) || !DecodeNames(in, JetEmailState::kNoStatus, &statuses) ||
       !DecodeStrings(in, &logtypes) || !InternAll(domains, [&](const std::string& d) { return counts->DomainId(d); }) ||
       !InternAll(statuses, [&](const std::string& s) { return counts->statuses.Id(s); }) ||
       !InternAll(logtypes, [&](const std::string& l) { return counts->logtypes.Id(l); }) || !DecodeOverflowCounts(in, &counts->overflow) ||
-      !in.Count(&n)) {
+      !DecodeDomainHealth(in, counts)) {
     return false;
   }
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string domain;
-    bool up = false;
-    if (!in.Str(&domain) || !in.Bool(&up)) return false;
-    counts->domain_up[domain] = up;
-  }
+  // Finish checks that every per-domain table has an entry for each domain.
   const auto d = static_cast<std::uint32_t>(domains.size()), s = static_cast<std::uint32_t>(statuses.size());
-  if (!in.I64(&counts->account_domains) || !DecodePairCounts(in, {d, s}, &counts->messages) || !DecodePairCounts(in, {d, s}, &counts->held) ||
+  if (!DecodePairCounts(in, {d, s}, &counts->messages) || !DecodePairCounts(in, {d, s}, &counts->held) ||
       !DecodePairCounts(in, {d, static_cast<std::uint32_t>(logtypes.size())}, &counts->actions) ||
-      !ele::DecodeCounts(in, &counts->deliveries) || !ele::DecodeCounts(in, &counts->rejections) || counts->deliveries.size() != d ||
-      counts->rejections.size() != d) {
+      !DecodeCountVector(in, &counts->deliveries) || !DecodeCountVector(in, &counts->rejections)) {
     return false;
   }
   for (auto& [key, held] : counts->held) held = 0;  // rebuilt from the messages
@@ -149,12 +154,7 @@ void JetEmailStateCodec::EncodeMessages(const JetEmailState& state, BinaryWriter
 
 bool JetEmailStateCodec::DecodeMessages(BinaryReader& in, JetEmailState* state) {
   std::uint64_t n = 0;
-  if (!in.Count(&n)) return false;
-  state->messages_.Reserve(n);
-  for (std::uint64_t i = 0; i < n; ++i) {
-    if (!DecodeMessage(in, state)) return false;
-  }
-  if (!in.Count(&n)) return false;
+  if (!DecodeRows(in, state->messages_, [&] { return DecodeMessage(in, state); }) || !in.Count(&n)) return false;
   for (std::uint64_t i = 0; i < n; ++i) {
     MessageKey key;
     std::uint64_t status = 0;
@@ -223,18 +223,10 @@ bool JetEmailStateCodec::DecodeFirstLayout(BinaryReader& in, JetEmailState* stat
   if (compact) in = peek;
   std::vector<legacy::Series> counters;
   JetEmailCounts& counts = state->counts_;
-  std::uint64_t n = 0;
-  if (!legacy::ReadCounters(in, &counters) || !DecodeLabelFolder(in, &state->domains_) || !DecodeLabelFolder(in, &state->statuses_) ||
-      !DecodeLabelFolder(in, &state->logtypes_) || !DecodeOverflowCounts(in, &counts.overflow) || !in.Count(&n)) {
+  if (!legacy::ReadCounters(in, &counters) || !DecodeFolders(in, state) || !DecodeOverflowCounts(in, &counts.overflow) ||
+      !DecodeDomainHealth(in, &counts)) {
     return false;
   }
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string domain;
-    bool up = false;
-    if (!in.Str(&domain) || !in.Bool(&up)) return false;
-    counts.domain_up[domain] = up;
-  }
-  if (!in.I64(&counts.account_domains)) return false;
   if (compact) {
     std::vector<std::string> domains, statuses;
     if (!DecodeNames(in, JetEmailState::kNoStatus, &domains) || !DecodeNames(in, JetEmailState::kNoStatus, &statuses) ||
@@ -249,13 +241,7 @@ bool JetEmailStateCodec::DecodeFirstLayout(BinaryReader& in, JetEmailState* stat
 }
 
 bool JetEmailStateCodec::DecodeUncompactMessages(BinaryReader& in, JetEmailState* state) {
-  std::uint64_t n = 0;
-  if (!in.Count(&n)) return false;
-  state->messages_.Reserve(n);
-  for (std::uint64_t i = 0; i < n; ++i) {
-    if (!DecodeUncompactMessage(in, state)) return false;
-  }
-  return true;
+  return DecodeRows(in, state->messages_, [&] { return DecodeUncompactMessage(in, state); });
 }
 
 bool JetEmailStateCodec::DecodeUncompactMessage(BinaryReader& in, JetEmailState* state) {
@@ -297,21 +283,15 @@ bool JetEmailStateCodec::DecodeUncompactMessage(BinaryReader& in, JetEmailState*
 bool JetEmailStateCodec::AdoptLegacyCounters(const std::vector<legacy::Series>& counters, JetEmailCounts* counts) {
   for (const legacy::Series& series : counters) {
     std::uint64_t value = 0;
-    if (!ToCount(series.value, &value)) return false;
+    if (!legacy::CountOf(series, &value)) return false;
     const std::uint32_t domain = counts->DomainId(series.labels[1]);
     switch (series.family) {
       case legacy::kJetMessagesTotal: counts->messages[{domain, counts->statuses.Id(series.labels[2])}] = value; break;
       case legacy::kJetDeliveriesTotal: counts->deliveries[domain] = value; break;
       case legacy::kJetRejectionsTotal: counts->rejections[domain] = value; break;
       case legacy::kJetActionsTotal: counts->actions[{domain, counts->logtypes.Id(series.labels[2])}] = value; break;
-      case legacy::kJetSpamScore:
-      case legacy::kJetDeliveryDelay: {
-        HistogramCounts& h = (series.family == legacy::kJetSpamScore ? counts->spam_scores : counts->delivery_delays)[domain];
-        h.buckets = series.buckets;
-        h.count = series.count;
-        h.sum = series.sum;
-        break;
-      }
+      case legacy::kJetSpamScore: counts->spam_scores[domain] = legacy::HistogramOf(series); break;
+      case legacy::kJetDeliveryDelay: counts->delivery_delays[domain] = legacy::HistogramOf(series); break;
       default: return false;  // another provider's family
     }
   }

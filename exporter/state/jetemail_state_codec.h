@@ -28,6 +28,9 @@ class JetEmailStateCodec {
   static bool Decode(std::string_view blob, JetEmailState* state, std::optional<TimePoint>* watermark);
 
  private:
+  static bool DecodeFolders(BinaryReader& in, JetEmailState* state);
+  static void EncodeDomainHealth(const JetEmailCounts& counts, BinaryWriter& out);
+  static bool DecodeDomainHealth(BinaryReader& in, JetEmailCounts* counts);
   static void EncodeCounts(const JetEmailCounts& counts, BinaryWriter& out);
   static bool DecodeCounts(BinaryReader& in, JetEmailCounts* counts);
   static void EncodeMessages(const JetEmailState& state, BinaryWriter& out);

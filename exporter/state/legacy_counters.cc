@@ -1,5 +1,7 @@
 #include "exporter/state/legacy_counters.h"
 
+#include <cmath>
+
 #include "exporter/state/state_codec.h"
 
 namespace ele::legacy {
@@ -56,6 +58,20 @@ bool ReadCounters(BinaryReader& in, std::vector<Series>* out) {
       out->push_back(std::move(series));
     }
   }
+}
+
+bool CountOf(const Series& series, std::uint64_t* count) {
+  if (!std::isfinite(series.value) || series.value < 0 || series.value >= 0x1p63) return false;
+  *count = static_cast<std::uint64_t>(series.value);
+  return true;
+}
+
+HistogramCounts HistogramOf(const Series& series) {
+  HistogramCounts histogram;
+  histogram.buckets = series.buckets;
+  histogram.count = series.count;
+  histogram.sum = series.sum;
+  return histogram;
 }
 
 }  // namespace ele::legacy

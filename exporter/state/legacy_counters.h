@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "exporter/state/binary_codec.h"
+#include "exporter/state/count_tables.h"
 
 namespace ele::legacy {
 
@@ -44,5 +45,12 @@ struct Series {
 // Reads the counters section of an old blob. False when it is malformed or
 // names a family a state never stored.
 bool ReadCounters(BinaryReader& in, std::vector<Series>* out);
+
+// A counter's value (a double) as a count; false for what no counter could
+// have held (negative, NaN, 2^63 or more).
+bool CountOf(const Series& series, std::uint64_t* count);
+// A histogram's series as the state's counts (same bounds: ReadCounters
+// checked the bucket count).
+HistogramCounts HistogramOf(const Series& series);
 
 }  // namespace ele::legacy

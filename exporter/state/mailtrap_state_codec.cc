@@ -25,6 +25,13 @@ bool DecodeLabelSet(BinaryReader& in, size_t skip, MailtrapCounts* counts) {
 
 }  // namespace
 
+bool MailtrapStateCodec::DecodeFolders(BinaryReader& in, MailtrapState* state) {
+  for (LabelFolder* folder : Folders(state)) {
+    if (!DecodeLabelFolder(in, folder)) return false;
+  }
+  return true;
+}
+
 // Statuses as MailtrapState::InternStatus makes them: at most 15 names,
 // then "other" as the last one a state can take.
 bool MailtrapStateCodec::PlausibleStatuses(const std::vector<std::string>& statuses) {
@@ -35,9 +42,7 @@ bool MailtrapStateCodec::PlausibleStatuses(const std::vector<std::string>& statu
 std::string MailtrapStateCodec::Encode(const MailtrapState& state, const std::optional<TimePoint>& watermark) {
   BinaryWriter out;
   WriteBlobHeader(kTag, watermark, out);
-  for (const LabelFolder* folder : {&state.domains_, &state.streams_, &state.categories_, &state.statuses_, &state.bounce_categories_}) {
-    EncodeLabelFolder(*folder, out);
-  }
+  for (const LabelFolder* folder : Folders(&state)) EncodeLabelFolder(*folder, out);
   EncodeCounts(state.counts_, out);
   EncodeMessages(state, out);
   return std::move(out.data());
@@ -49,11 +54,7 @@ bool MailtrapStateCodec::Decode(std::string_view blob, MailtrapState* state, std
   if (!ReadBlobHeader(in, &tag, watermark)) return false;
   bool ok = false;
   if (tag == kTag) {
-    ok = true;
-    for (LabelFolder* folder : {&state->domains_, &state->streams_, &state->categories_, &state->statuses_, &state->bounce_categories_}) {
-      ok = ok && DecodeLabelFolder(in, folder);
-    }
-    ok = ok && DecodeCounts(in, &state->counts_) && DecodeMessages(in, state) && DecodeDetailQueue(in, true, state);
+    ok = DecodeFolders(in, state) && DecodeCounts(in, &state->counts_) && DecodeMessages(in, state) && DecodeDetailQueue(in, true, state);
   } else if (tag == kFirstTag) {
     ok = DecodeFirstLayout(in, state);
   }
@@ -75,7 +76,7 @@ void MailtrapStateCodec::EncodeCounts(const MailtrapCounts& counts, BinaryWriter
   EncodeOverflowCounts(counts.overflow, out);
   EncodePairCounts(counts.messages, out);
   EncodePairCounts(counts.held, out);
-  for (const auto* per_set : {&counts.opens, &counts.clicks, &counts.opened, &counts.clicked}) ele::EncodeCounts(*per_set, out);
+  for (const auto* per_set : {&counts.opens, &counts.clicks, &counts.opened, &counts.clicked}) EncodeCountVector(*per_set, out);
   EncodePairCounts(counts.events, out);
   EncodePairCounts(counts.bounces, out);
   out.U64(counts.delivery_delays.size());
@@ -108,7 +109,7 @@ bool MailtrapStateCodec::DecodeCountTables(BinaryReader& in, MailtrapCounts* cou
   if (!DecodePairCounts(in, {sets, statuses}, &counts->messages) || !DecodePairCounts(in, {sets, statuses}, &counts->held)) return false;
   for (auto& [key, held] : counts->held) held = 0;  // rebuilt from the messages
   for (auto* per_set : {&counts->opens, &counts->clicks, &counts->opened, &counts->clicked}) {
-    if (!ele::DecodeCounts(in, per_set) || per_set->size() != sets) return false;
+    if (!DecodeCountVector(in, per_set) || per_set->size() != sets) return false;
   }
   std::uint64_t n = 0;
   if (!DecodePairCounts(in, {sets, kEventTypes}, &counts->events) ||
@@ -162,12 +163,7 @@ void MailtrapStateCodec::EncodeMessages(const MailtrapState& state, BinaryWriter
 
 bool MailtrapStateCodec::DecodeMessages(BinaryReader& in, MailtrapState* state) {
   std::uint64_t n = 0;
-  if (!in.Count(&n)) return false;
-  state->messages_.Reserve(n);
-  for (std::uint64_t i = 0; i < n; ++i) {
-    if (!DecodeMessage(in, state)) return false;
-  }
-  if (!in.Count(&n)) return false;
+  if (!DecodeRows(in, state->messages_, [&] { return DecodeMessage(in, state); }) || !in.Count(&n)) return false;
   for (std::uint64_t i = 0; i < n; ++i) {
     MessageKey key;
     std::string id;
@@ -240,10 +236,7 @@ bool MailtrapStateCodec::DecodeFirstLayout(BinaryReader& in, MailtrapState* stat
   const bool compact = peek.U64(&marker) && marker == kCompactRows;
   if (compact) in = peek;
   std::vector<legacy::Series> counters;
-  if (!legacy::ReadCounters(in, &counters)) return false;
-  for (LabelFolder* folder : {&state->domains_, &state->streams_, &state->categories_, &state->statuses_, &state->bounce_categories_}) {
-    if (!DecodeLabelFolder(in, folder)) return false;
-  }
+  if (!legacy::ReadCounters(in, &counters) || !DecodeFolders(in, state)) return false;
   MailtrapCounts& counts = state->counts_;
   if (!DecodeOverflowCounts(in, &counts.overflow) || !DecodeFirstLabelSets(in, &counts) || !DecodeStrings(in, &counts.statuses) ||
       !PlausibleStatuses(counts.statuses)) {
@@ -263,13 +256,7 @@ bool MailtrapStateCodec::DecodeFirstLabelSets(BinaryReader& in, MailtrapCounts* 
 }
 
 bool MailtrapStateCodec::DecodeUncompactMessages(BinaryReader& in, MailtrapState* state) {
-  std::uint64_t n = 0;
-  if (!in.Count(&n)) return false;
-  state->messages_.Reserve(n);
-  for (std::uint64_t i = 0; i < n; ++i) {
-    if (!DecodeUncompactMessage(in, state)) return false;
-  }
-  return true;
+  return DecodeRows(in, state->messages_, [&] { return DecodeUncompactMessage(in, state); });
 }
 
 bool MailtrapStateCodec::DecodeUncompactMessage(BinaryReader& in, MailtrapState* state) {
@@ -310,9 +297,8 @@ bool MailtrapStateCodec::DecodeUncompactMessage(BinaryReader& in, MailtrapState*
 bool MailtrapStateCodec::AdoptLegacyCounters(const std::vector<legacy::Series>& counters, MailtrapCounts* counts) {
   for (const legacy::Series& series : counters) {
     const auto& l = series.labels;  // account first
-    const double v = series.value;
-    if (!(v >= 0 && v < 0x1p63)) return false;  // also refuses NaN
-    const auto value = static_cast<std::uint64_t>(v);
+    std::uint64_t value = 0;
+    if (!legacy::CountOf(series, &value)) return false;
     switch (series.family) {
       case legacy::kMtMessagesTotal: {
         auto status = std::find(counts->statuses.begin(), counts->statuses.end(), l[4]);
@@ -338,10 +324,7 @@ bool MailtrapStateCodec::AdoptLegacyCounters(const std::vector<legacy::Series>& 
       case legacy::kMtDeliveryDelay: {
         const auto route = counts->route_ids.find({l[1], l[2]});
         if (route == counts->route_ids.end()) return false;
-        HistogramCounts& h = counts->delivery_delays[route->second];
-        h.buckets = series.buckets;
-        h.count = series.count;
-        h.sum = series.sum;
+        counts->delivery_delays[route->second] = legacy::HistogramOf(series);
         break;
       }
       default: return false;  // another provider's family

@@ -7,6 +7,7 @@
 // two message layouts; "mailtrap-2" is read once on upgrade and converted.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,12 @@ class MailtrapStateCodec {
   static bool Decode(std::string_view blob, MailtrapState* state, std::optional<TimePoint>* watermark);
 
  private:
+  // The label folders, in the order both layouts store them.
+  template <typename State>  // MailtrapState, const or not
+  static auto Folders(State* state) {
+    return std::array{&state->domains_, &state->streams_, &state->categories_, &state->statuses_, &state->bounce_categories_};
+  }
+  static bool DecodeFolders(BinaryReader& in, MailtrapState* state);
   static bool PlausibleStatuses(const std::vector<std::string>& statuses);
   static void EncodeCounts(const MailtrapCounts& counts, BinaryWriter& out);
   static bool DecodeCounts(BinaryReader& in, MailtrapCounts* counts);

@@ -34,12 +34,12 @@ bool DecodeHistogram(BinaryReader& in, size_t bounds, HistogramCounts* histogram
   return true;
 }
 
-void EncodeCounts(const std::vector<std::uint64_t>& counts, BinaryWriter& out) {
+void EncodeCountVector(const std::vector<std::uint64_t>& counts, BinaryWriter& out) {
   out.U64(counts.size());
   for (std::uint64_t n : counts) out.U64(n);
 }
 
-bool DecodeCounts(BinaryReader& in, std::vector<std::uint64_t>* counts) {
+bool DecodeCountVector(BinaryReader& in, std::vector<std::uint64_t>* counts) {
   std::uint64_t n = 0;
   if (!in.Count(&n)) return false;
   counts->resize(n);

@@ -64,12 +64,25 @@ inline void EncodeKey(const MessageKey& key, BinaryWriter& out) {
 }
 inline bool DecodeKey(BinaryReader& in, MessageKey* key) { return in.Fixed64(&(*key)[0]) && in.Fixed64(&(*key)[1]); }
 
+// A count, then that many rows, each read by `decode_one()`; `table` is
+// reserved for them first.
+template <typename Table, typename DecodeOne>
+bool DecodeRows(BinaryReader& in, Table& table, DecodeOne decode_one) {
+  std::uint64_t n = 0;
+  if (!in.Count(&n)) return false;
+  table.Reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (!decode_one()) return false;
+  }
+  return true;
+}
+
 void EncodeHistogram(const HistogramCounts& histogram, BinaryWriter& out);
 // `bounds` is how many bounds the histogram counts into.
 bool DecodeHistogram(BinaryReader& in, size_t bounds, HistogramCounts* histogram);
 
-void EncodeCounts(const std::vector<std::uint64_t>& counts, BinaryWriter& out);
-bool DecodeCounts(BinaryReader& in, std::vector<std::uint64_t>* counts);
+void EncodeCountVector(const std::vector<std::uint64_t>& counts, BinaryWriter& out);
+bool DecodeCountVector(BinaryReader& in, std::vector<std::uint64_t>* counts);
 
 // A collector's blob in the state file: its format tag (bumped when the
 // layout changes, so an old blob is refused or read as the old layout),

@@ -32,7 +32,7 @@ std::string CurrentMailtrapBlob(const std::vector<std::vector<std::string>>& lab
   EncodeOverflowCounts({}, out);
   out.U64(0);                            // messages seen by status
   out.U64(0);                            // held
-  for (int per_set = 0; per_set < 4; ++per_set) EncodeCounts(std::vector<std::uint64_t>(label_sets.size(), 0), out);
+  for (int per_set = 0; per_set < 4; ++per_set) EncodeCountVector(std::vector<std::uint64_t>(label_sets.size(), 0), out);
   out.U64(0);                            // events
   out.U64(0);                            // bounces
   out.U64(0);                            // delivery delays
