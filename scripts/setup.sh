@@ -14,8 +14,9 @@ packages=(
   clang-16 libclang-rt-16-dev
 )
 # promtool and a real Prometheus server for the end-to-end tests; wrk for
-# the /metrics latency benchmark (scripts/bench.sh).
-test_packages=(prometheus wrk)
+# the /metrics latency benchmark (scripts/bench.sh); python3 for the
+# dashboard and code-shape checks.
+test_packages=(prometheus wrk python3)
 
 missing=()
 for p in "${packages[@]}" "${test_packages[@]}"; do
