@@ -88,7 +88,10 @@ std::unique_ptr<AccountWorker> ExporterApp::MakeWorker(std::unique_ptr<Collector
     *saved_changes = changes;
     SaveState(c);
   };
-  auto worker = std::make_unique<AccountWorker>(std::move(collector), options, clock_, http_factory_(), hub_, after_cycle);
+  // A detail endpoint gets its own HTTP client, so its calls can go on
+  // while a list call waits for its reply.
+  auto worker = std::make_unique<AccountWorker>(std::move(collector), options, clock_, http_factory_(), hub_, after_cycle,
+                                                options.detail_requests_per_minute > 0 ? http_factory_() : nullptr);
   worker->Start();
   return worker;
 }

@@ -20,20 +20,23 @@ std::string AccountWorker::KeyOf(std::string_view provider, std::string_view acc
 }
 
 AccountWorker::AccountWorker(std::unique_ptr<Collector> collector, WorkerOptions options, Clock& clock,
-                             std::unique_ptr<HttpClient> http, metrics::MetricsHub& hub, AfterCycle after_cycle)
+                             std::unique_ptr<HttpClient> http, metrics::MetricsHub& hub, AfterCycle after_cycle,
+                             std::unique_ptr<HttpClient> detail_http)
     : collector_(std::move(collector)),
       options_(options),
       clock_(clock),
       http_(std::move(http)),
+      detail_http_(std::move(detail_http)),
       hub_(hub),
       after_cycle_(std::move(after_cycle)),
       provider_(collector_->Status().provider),
       account_(collector_->Status().account),
       key_(KeyOf(provider_, account_)),
       budget_(options.requests_per_minute),
-      api_(provider_, account_, *http_, clock_, stop_, budget_, self_, SeedFor(key_)),
+      api_(provider_, account_, *http_, clock_, stop_, budget_, self_, SeedFor(key_), &self_mutex_),
       detail_budget_(options.detail_requests_per_minute),
-      detail_api_(provider_, account_, *http_, clock_, stop_, detail_budget_, self_, SeedFor(key_) + 1) {
+      detail_api_(provider_, account_, detail_http_ ? *detail_http_ : *http_, clock_, stop_, detail_budget_, self_, SeedFor(key_) + 1,
+                  &self_mutex_) {
   status_.provider = provider_;
   status_.account = account_;
   status_.budget_limit = options.requests_per_minute;
@@ -74,7 +77,8 @@ void AccountWorker::Loop() {
 
 void AccountWorker::RunOneCycle() {
   const auto steady_start = std::chrono::steady_clock::now();
-  CycleContext ctx{clock_, api_, self_, options_.detail_requests_per_minute > 0 ? &detail_api_ : nullptr};
+  CycleContext ctx{clock_, api_, self_, options_.detail_requests_per_minute > 0 ? &detail_api_ : nullptr, detail_http_ != nullptr,
+                   &self_mutex_};
   CycleResult result = collector_->RunCycle(ctx);
   if (stop_.stopped() && !result.success()) return;  // interrupted, not failed: publish nothing new
   const TimePoint ended = clock_.Now();

@@ -35,8 +35,13 @@ class AccountWorker {
   // Called after every cycle, before publishing; the state file hooks in here.
   using AfterCycle = std::function<void(const Collector&, const CycleResult&)>;
 
+  // With `detail_http`, the detail endpoint's calls use that client, and a
+  // collector may overlap them with a call of the main endpoint
+  // (CycleContext::overlap_list_calls); without it both share `http`, one
+  // call at a time (tests on a ManualClock).
   AccountWorker(std::unique_ptr<Collector> collector, WorkerOptions options, Clock& clock,
-                std::unique_ptr<HttpClient> http, metrics::MetricsHub& hub, AfterCycle after_cycle = nullptr);
+                std::unique_ptr<HttpClient> http, metrics::MetricsHub& hub, AfterCycle after_cycle = nullptr,
+                std::unique_ptr<HttpClient> detail_http = nullptr);
   ~AccountWorker();
   AccountWorker(const AccountWorker&) = delete;
   AccountWorker& operator=(const AccountWorker&) = delete;
@@ -61,6 +66,7 @@ class AccountWorker {
   WorkerOptions options_;
   Clock& clock_;
   std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<HttpClient> detail_http_;  // null: the detail calls share http_
   metrics::MetricsHub& hub_;
   AfterCycle after_cycle_;
   std::string provider_;
@@ -70,6 +76,7 @@ class AccountWorker {
   StopSignal stop_;
   RequestBudget budget_;
   metrics::MetricSet self_;
+  std::mutex self_mutex_;  // self_ while a cycle overlaps calls on two threads
   ApiCaller api_;
   RequestBudget detail_budget_;
   ApiCaller detail_api_;

@@ -23,9 +23,9 @@ long long ParseRetryAfterSeconds(const HttpResponse& response) {
 }
 
 ApiCaller::ApiCaller(std::string provider, std::string account, HttpClient& http, Clock& clock, const StopSignal& stop,
-                     RequestBudget& budget, metrics::MetricSet& self_metrics, unsigned seed)
+                     RequestBudget& budget, metrics::MetricSet& self_metrics, unsigned seed, std::mutex* self_mutex)
     : provider_(std::move(provider)), account_(std::move(account)), http_(http), clock_(clock), stop_(stop),
-      budget_(budget), self_(self_metrics), backoff_(kBackoffBase, kBackoffCap, seed) {}
+      budget_(budget), self_(self_metrics), self_mutex_(self_mutex), backoff_(kBackoffBase, kBackoffCap, seed) {}
 
 bool ApiCaller::WaitForSlot() {
   for (;;) {
@@ -41,6 +41,7 @@ bool ApiCaller::WaitForSlot() {
 
 void ApiCaller::Record(const Result<HttpResponse>& response, double seconds) {
   const std::string code = response ? std::to_string(response->status) : "error";
+  std::unique_lock<std::mutex> lock = self_mutex_ != nullptr ? std::unique_lock<std::mutex>(*self_mutex_) : std::unique_lock<std::mutex>();
   self_.Inc(metrics::kApiRequestsTotal, {provider_, account_, code});
   self_.Observe(metrics::kApiRequestDuration, {provider_, account_}, seconds);
 }

@@ -6,6 +6,7 @@
 // minute. One ApiCaller per account worker; not thread-safe.
 #pragma once
 
+#include <mutex>
 #include <string>
 
 #include "exporter/base/clock.h"
@@ -19,8 +20,10 @@ class ApiCaller {
  public:
   static constexpr int kMaxAttempts = 3;
 
+  // `self_mutex`, when given, guards the writes to `self_metrics` (another
+  // thread writes them too).
   ApiCaller(std::string provider, std::string account, HttpClient& http, Clock& clock, const StopSignal& stop,
-            RequestBudget& budget, metrics::MetricSet& self_metrics, unsigned seed);
+            RequestBudget& budget, metrics::MetricSet& self_metrics, unsigned seed, std::mutex* self_mutex = nullptr);
 
   // The final answer after retries; an Error when none came (the transport
   // failed every attempt, or the worker is stopping: then stopped() is true).
@@ -40,6 +43,7 @@ class ApiCaller {
   const StopSignal& stop_;
   RequestBudget& budget_;
   metrics::MetricSet& self_;
+  std::mutex* self_mutex_;
   Backoff backoff_;
 };
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "exporter/base/clock.h"
 #include "exporter/base/error.h"
 #include "exporter/collect/api_caller.h"
+#include "exporter/metrics/catalogue.h"
 #include "exporter/metrics/metric_set.h"
 
 namespace ele {
@@ -24,6 +26,16 @@ struct CycleContext {
   ApiCaller& api;             // every request goes through it (budget, retries, metrics)
   metrics::MetricSet& self;   // the worker's self-metrics (parse errors)
   ApiCaller* detail_api = nullptr;  // a second endpoint with its own budget, if the account has one
+  // The worker lets a collector run a call of `api` on a second thread
+  // while it makes calls of `detail_api` (which then has its own HTTP
+  // client). Writes to `self` then take `self_mutex`.
+  bool overlap_list_calls = false;
+  std::mutex* self_mutex = nullptr;
+
+  void CountParseError(const std::string& provider, const std::string& account) {
+    std::unique_lock<std::mutex> lock = self_mutex != nullptr ? std::unique_lock<std::mutex>(*self_mutex) : std::unique_lock<std::mutex>();
+    self.Inc(metrics::kParseErrorsTotal, {provider, account});
+  }
 };
 
 struct CycleResult {

@@ -125,14 +125,15 @@ class Loader {
   MailtrapAccount Mailtrap(const YAML::Node& node, const std::string& path) {
     r_.ExpectMap(node, path);
     r_.CheckKeys(node, path, {"name", "account_id", "api_token_env", "api_token_file", "base_url", "email_logs_path",
-                              "requests_per_minute", "categories", "events", "detail_requests_per_minute", "refresh_interval"});
+                              "sending_domains_path", "requests_per_minute", "categories", "events", "detail_requests_per_minute", "refresh_interval"});
     MailtrapAccount a;
     a.name = Name(node, path);
     if (!node["account_id"]) r_.Fail(node, JoinKey(path, "account_id"), "missing (the numeric id in your Mailtrap URL)");
     a.account_id = IntIn(node["account_id"], JoinKey(path, "account_id"), 1, INT64_MAX);
     a.token = Token(node, path);
     if (node["base_url"]) a.base_url = BaseUrl(node["base_url"], JoinKey(path, "base_url"));
-    if (node["email_logs_path"]) a.email_logs_path = LogsPath(node["email_logs_path"], JoinKey(path, "email_logs_path"));
+    if (node["email_logs_path"]) a.email_logs_path = ApiPath(node["email_logs_path"], JoinKey(path, "email_logs_path"));
+    if (node["sending_domains_path"]) a.sending_domains_path = ApiPath(node["sending_domains_path"], JoinKey(path, "sending_domains_path"));
     if (node["requests_per_minute"]) {
       a.requests_per_minute = static_cast<int>(IntIn(node["requests_per_minute"], JoinKey(path, "requests_per_minute"), 1, kMailtrapMaxRequestsPerMinute,
                                                      " (Mailtrap allows 60 list calls a minute per account)"));
@@ -194,7 +195,7 @@ class Loader {
     return url;
   }
 
-  std::string LogsPath(const YAML::Node& node, const std::string& key) {
+  std::string ApiPath(const YAML::Node& node, const std::string& key) {
     std::string p = r_.String(node, key);
     if (p.empty() || p.front() != '/') r_.Fail(node, key, "must start with /");
     return p;

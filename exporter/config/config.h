@@ -43,7 +43,10 @@ struct MailtrapAccount {
   Secret token;
   std::string base_url = "https://mailtrap.io";
   // Newer API documents drop "/accounts/{account_id}"; keep the path a setting.
+  // Both paths take "{account_id}"; the newest SDK (mailtrap-go) uses
+  // "/api/email_logs" and "/api/domains".
   std::string email_logs_path = "/api/accounts/{account_id}/email_logs";
+  std::string sending_domains_path = "/api/accounts/{account_id}/sending_domains";
   int requests_per_minute = 30;
   std::vector<std::string> categories;
   EventsMode events = EventsMode::kFailures;

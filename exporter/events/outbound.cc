@@ -34,4 +34,13 @@ std::string_view DeliveryEventTypeName(DeliveryEventType type) {
   return "other";
 }
 
+std::optional<std::string> NamedMailboxProvider(const MessageHistory& history) {
+  for (auto it = history.events.rbegin(); it != history.events.rend(); ++it) {
+    const bool names_one = it->type == DeliveryEventType::kDelivery || it->type == DeliveryEventType::kBounce ||
+                           it->type == DeliveryEventType::kSoftBounce;
+    if (names_one && it->mailbox_provider && !it->mailbox_provider->empty()) return it->mailbox_provider;
+  }
+  return std::nullopt;
+}
+
 }  // namespace ele::events

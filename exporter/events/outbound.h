@@ -35,12 +35,29 @@ struct DeliveryEvent {
   std::string type_name;                       // as the provider sent it
   std::int64_t created_at_ms = 0;
   std::optional<std::string> bounce_category;  // bounce / soft_bounce only
+  // The receiving mailbox provider (Gmail, Outlook, ...) as the provider
+  // names it; delivery / bounce / soft_bounce only, and not always.
+  std::optional<std::string> mailbox_provider;
 };
 
 // Everything known of one message at once: its sighting and its events.
 struct MessageHistory {
   OutboundSighting message;
   std::vector<DeliveryEvent> events;
+};
+
+// The mailbox provider named by the last delivery, bounce or soft_bounce
+// event of `history` that names one; none when no event does.
+std::optional<std::string> NamedMailboxProvider(const MessageHistory& history);
+
+// A sending domain as the provider reports it: its name, and the health
+// fields it may carry (absent when the provider does not send them).
+struct SendingDomain {
+  std::int64_t id = 0;
+  std::string name;
+  std::optional<bool> dns_verified;
+  std::optional<std::string> compliance_status;
+  std::optional<bool> open_tracking_enabled, click_tracking_enabled;
 };
 
 std::string_view DeliveryEventTypeName(DeliveryEventType type);  // "delivery", ..., "other"

@@ -39,6 +39,11 @@ const Desc kMtClickedMessagesTotal{14, "mailtrap_clicked_messages_total", "Messa
 const Desc kMtEventsTotal{15, "mailtrap_events_total", "Events of the message detail endpoint, each counted once." ELE_POLLED, Kind::kCounter, {"account", "domain", "stream", "category", "event"}, {}};
 const Desc kMtBouncesTotal{16, "mailtrap_bounces_total", "Bounce and soft_bounce events by bounce category." ELE_POLLED, Kind::kCounter, {"account", "domain", "stream", "bounce_category"}, {}};
 const Desc kMtDeliveryDelay{17, "mailtrap_delivery_delay_seconds", "Time from sent_at to the message's delivery event." ELE_POLLED, Kind::kHistogram, {"account", "domain", "stream"}, kDelayBuckets};
+const Desc kMtMailboxProviderEventsTotal{34, "mailtrap_mailbox_provider_events_total", "Events of the message detail endpoint (as mailtrap_events_total) by the mailbox provider that received the message: the email_service_provider of its last delivery, bounce or soft_bounce event, lowercased; unknown when none names one." ELE_POLLED, Kind::kCounter, {"account", "domain", "mailbox_provider", "event"}, {}};
+const Desc kMtSendingDomainDnsVerified{35, "mailtrap_sending_domain_dns_verified", "1 when Mailtrap reports the sending domain's DNS records verified (dns_verified); read hourly." ELE_POLLED, Kind::kGauge, {"account", "domain"}, {}};
+const Desc kMtSendingDomainInfo{36, "mailtrap_sending_domain_info", "Always 1; compliance_status is the sending domain's compliance state as Mailtrap reports it; read hourly." ELE_POLLED, Kind::kGauge, {"account", "domain", "compliance_status"}, {}};
+const Desc kMtSendingDomainOpenTracking{37, "mailtrap_sending_domain_open_tracking_enabled", "1 when open tracking is on for the sending domain (without it opens stay at zero); read hourly." ELE_POLLED, Kind::kGauge, {"account", "domain"}, {}};
+const Desc kMtSendingDomainClickTracking{38, "mailtrap_sending_domain_click_tracking_enabled", "1 when click tracking is on for the sending domain (without it clicks stay at zero); read hourly." ELE_POLLED, Kind::kGauge, {"account", "domain"}, {}};
 
 const Desc kUp{18, "email_logs_exporter_up", "1 when the last collection cycle of the account succeeded.", Kind::kGauge, {"provider", "account"}, {}};
 const Desc kCollectionDuration{19, "email_logs_exporter_collection_duration_seconds", "Wall time of the account's last collection cycle.", Kind::kGauge, {"provider", "account"}, {}};
@@ -56,7 +61,7 @@ const Desc kBuildInfo{29, "email_logs_exporter_build_info", "Always 1; labels ca
 const Desc kStateFileErrorsTotal{30, "email_logs_exporter_state_file_errors_total", "State file failures: load (corrupt or foreign file, moved aside; started fresh) or save (counters shown are the last saved ones).", Kind::kCounter, {"operation"}, {}};
 const Desc kStateFileLastSave{31, "email_logs_exporter_state_file_last_save_timestamp_seconds", "Time of the last successful state file save, Unix seconds.", Kind::kGauge, {}, {}};
 
-const Desc kPartLag{32, "email_logs_exporter_part_lag_seconds", "Now minus the time up to which each part of the account's reads (new, enqueued, refresh, open) is current.", Kind::kGauge, {"provider", "account", "part"}, {}};
+const Desc kPartLag{32, "email_logs_exporter_part_lag_seconds", "Now minus the time up to which each part of the account's reads (new, enqueued, refresh, events, open) is current.", Kind::kGauge, {"provider", "account", "part"}, {}};
 
 const Desc kLimitEvictionsTotal{33, "email_logs_exporter_limit_evicted_messages_total", "Messages dropped from state before the end of the lookback because collection.max_tracked_messages was reached; their later changes are not counted.", Kind::kCounter, {"provider", "account"}, {}};
 
@@ -68,6 +73,8 @@ const std::vector<const Desc*>& All() {
       &kJetSpamScore, &kJetDeliveryDelay, &kJetDomainUp, &kJetAccountDomains,
       &kMtMessagesTotal, &kMtMessages, &kMtOpensTotal, &kMtClicksTotal, &kMtOpenedMessagesTotal,
       &kMtClickedMessagesTotal, &kMtEventsTotal, &kMtBouncesTotal, &kMtDeliveryDelay,
+      &kMtMailboxProviderEventsTotal, &kMtSendingDomainDnsVerified, &kMtSendingDomainInfo, &kMtSendingDomainOpenTracking,
+      &kMtSendingDomainClickTracking,
       &kUp, &kCollectionDuration, &kLastSuccess, &kLag, &kApiRequestsTotal, &kApiRequestDuration,
       &kParseErrorsTotal, &kTrackedMessages, &kLabelOverflowTotal, &kConfigReloadSuccessful,
       &kConfigLastReloadSuccessTimestamp, &kBuildInfo, &kStateFileErrorsTotal, &kStateFileLastSave, &kPartLag, &kLimitEvictionsTotal,

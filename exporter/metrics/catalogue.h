@@ -28,7 +28,8 @@ extern const Desc kJetMessagesTotal, kJetMessages, kJetDeliveriesTotal, kJetReje
     kJetActionsTotal, kJetSpamScore, kJetDeliveryDelay, kJetDomainUp, kJetAccountDomains;
 // Mailtrap (outbound)
 extern const Desc kMtMessagesTotal, kMtMessages, kMtOpensTotal, kMtClicksTotal, kMtOpenedMessagesTotal,
-    kMtClickedMessagesTotal, kMtEventsTotal, kMtBouncesTotal, kMtDeliveryDelay;
+    kMtClickedMessagesTotal, kMtEventsTotal, kMtBouncesTotal, kMtDeliveryDelay, kMtMailboxProviderEventsTotal,
+    kMtSendingDomainDnsVerified, kMtSendingDomainInfo, kMtSendingDomainOpenTracking, kMtSendingDomainClickTracking;
 // The exporter itself
 extern const Desc kUp, kCollectionDuration, kLastSuccess, kLag, kApiRequestsTotal, kApiRequestDuration,
     kParseErrorsTotal, kTrackedMessages, kLabelOverflowTotal, kConfigReloadSuccessful,

@@ -47,6 +47,10 @@ void AddEventSeries(const MailtrapCounts& counts, const std::string& account, m:
     const MailtrapCounts::Route& route = counts.routes[key.first];
     out.At(m::kMtBouncesTotal, {account, route[0], route[1], counts.bounce_categories[key.second]}).value = static_cast<double>(n);
   }
+  for (const auto& [key, n] : counts.mailbox_provider_events) {  // summed over the routes of a domain
+    const std::string type(events::DeliveryEventTypeName(static_cast<events::DeliveryEventType>(key[2])));
+    out.Inc(m::kMtMailboxProviderEventsTotal, {account, counts.routes[key[0]][0], counts.mailbox_providers[key[1]], type}, static_cast<double>(n));
+  }
   for (const auto& [route_id, histogram] : counts.delivery_delays) {
     const MailtrapCounts::Route& route = counts.routes[route_id];
     CopyHistogram(histogram, out.At(m::kMtDeliveryDelay, {account, route[0], route[1]}));
@@ -61,6 +65,16 @@ void AddMailtrapSeries(const MailtrapState& state, m::MetricSet& out) {
   AddEngagementSeries(counts, state.account(), out);
   AddEventSeries(counts, state.account(), out);
   AddAccountLimits("mailtrap", state.account(), counts.overflow, counts.limit_evictions, out);
+}
+
+void AddSendingDomainSeries(const std::string& account, const std::vector<events::SendingDomain>& domains, m::MetricSet& out) {
+  for (const events::SendingDomain& d : domains) {
+    const m::LabelValues labels = {account, d.name};
+    if (d.dns_verified) out.Set(m::kMtSendingDomainDnsVerified, labels, *d.dns_verified ? 1 : 0);
+    if (d.compliance_status) out.Set(m::kMtSendingDomainInfo, {account, d.name, *d.compliance_status}, 1);
+    if (d.open_tracking_enabled) out.Set(m::kMtSendingDomainOpenTracking, labels, *d.open_tracking_enabled ? 1 : 0);
+    if (d.click_tracking_enabled) out.Set(m::kMtSendingDomainClickTracking, labels, *d.click_tracking_enabled ? 1 : 0);
+  }
 }
 
 }  // namespace ele

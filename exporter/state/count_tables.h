@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -49,5 +50,7 @@ struct HistogramCounts {
 
 // Two interned ids as one key: (domain, status), (label set, event), ...
 using IdPair = std::pair<std::uint32_t, std::uint32_t>;
+// Three: (route, mailbox provider, event).
+using IdTriple = std::array<std::uint32_t, 3>;
 
 }  // namespace ele

@@ -38,6 +38,8 @@ struct MailtrapCounts {
   std::map<IdPair, std::uint64_t> events;      // (label set, events::DeliveryEventType)
   std::map<IdPair, std::uint64_t> bounces;     // (route, bounce category)
   std::map<std::uint32_t, HistogramCounts> delivery_delays;  // by route
+  InternedNames mailbox_providers;             // folded, lowercased; "unknown" when none was named
+  std::map<IdTriple, std::uint64_t> mailbox_provider_events;  // (route, mailbox provider, events::DeliveryEventType)
   OverflowCounts overflow;
   std::uint64_t limit_evictions = 0;           // since start; not in the state file
 

@@ -14,7 +14,8 @@ MailtrapState::MailtrapState(MailtrapStateOptions options)
       streams_(options_.label_value_limit),
       categories_(options_.label_value_limit),
       statuses_(options_.label_value_limit),
-      bounce_categories_(options_.label_value_limit) {}
+      bounce_categories_(options_.label_value_limit),
+      mailbox_providers_(options_.label_value_limit) {}
 
 const std::string& MailtrapState::FoldLabel(LabelFolder& folder, const char* label, const std::string& raw) {
   return FoldCounted(folder, label, raw, counts_.overflow, "mailtrap", options_.account);
@@ -231,13 +232,20 @@ void MailtrapState::ApplyDetail(const events::MessageHistory& detail) {
   msg.detail_queued = false;
   msg.detail_fetched = true;
   std::map<std::pair<std::string_view, std::int64_t>, int> occurrences;
+  std::optional<std::uint32_t> mailbox_provider;  // folded on the first new event only
   for (const events::DeliveryEvent& event : detail.events) {
     const int n = occurrences[{event.type_name, event.created_at_ms}]++;
     const std::uint64_t event_key = EventKey(event.type_name, event.created_at_ms, n);
     if (event_keys_.Contains(msg.events_at, msg.event_count, event_key)) continue;
     AppendEvent(msg, event_key);
-    CountEvent(msg, event);
+    if (!mailbox_provider) mailbox_provider = MailboxProviderOf(detail);
+    CountEvent(msg, event, *mailbox_provider);
   }
+}
+
+std::uint32_t MailtrapState::MailboxProviderOf(const events::MessageHistory& detail) {
+  const std::string raw = Lowercase(events::NamedMailboxProvider(detail).value_or("unknown"));
+  return counts_.mailbox_providers.Id(FoldLabel(mailbox_providers_, "mailbox_provider", raw));
 }
 
 // Past kMaxEvents a message's event keys are no longer remembered.
@@ -249,13 +257,14 @@ void MailtrapState::AppendEvent(Message& msg, std::uint64_t key) {
   ++msg.event_count;
 }
 
-void MailtrapState::CountEvent(Message& msg, const events::DeliveryEvent& event) {
+void MailtrapState::CountEvent(Message& msg, const events::DeliveryEvent& event, std::uint32_t mailbox_provider) {
   using events::DeliveryEventType;
   if (event.type == DeliveryEventType::kOther && unknown_event_types_.insert(event.type_name).second) {
     LogWarn("unknown Mailtrap event type; counted as \"other\"", {{"provider", "mailtrap"}, {"account", options_.account}, {"event_type", event.type_name}});
   }
   counts_.events[{msg.label_set, static_cast<std::uint32_t>(event.type)}] += 1;
   const std::uint32_t route = counts_.route_of[msg.label_set];
+  counts_.mailbox_provider_events[{route, mailbox_provider, static_cast<std::uint32_t>(event.type)}] += 1;
   if (event.type == DeliveryEventType::kBounce || event.type == DeliveryEventType::kSoftBounce) {
     const std::string& category = FoldLabel(bounce_categories_, "bounce_category", Lowercase(event.bounce_category.value_or("")));
     counts_.bounces[{route, counts_.bounce_categories.Id(category)}] += 1;

@@ -63,6 +63,8 @@ class MailtrapState {
   void QueueLongEnqueued(TimePoint now);
   std::optional<PendingDetail> NextDetail() const;
   // Counts the events of the front message not counted before, and pops it.
+  // They are labelled with the mailbox provider this answer names
+  // (events::NamedMailboxProvider), "unknown" when it names none.
   void ApplyDetail(const events::MessageHistory& detail);
   void DropDetail();       // pops the front: gone from the API (404) or given up
   void PostponeDetail();   // a malformed answer: to the back, dropped after 3
@@ -117,7 +119,8 @@ class MailtrapState {
   void ApplyMessage(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names, TimePoint now);
   void ConsiderDetail(Message& msg, std::uint8_t status, bool changed, TimePoint now);
   void QueueDetail(Message& msg, TimePoint now);
-  void CountEvent(Message& msg, const events::DeliveryEvent& event);
+  void CountEvent(Message& msg, const events::DeliveryEvent& event, std::uint32_t mailbox_provider);
+  std::uint32_t MailboxProviderOf(const events::MessageHistory& detail);
   void AppendEvent(Message& msg, std::uint64_t key);
   const std::string& FoldLabel(LabelFolder& folder, const char* label, const std::string& raw);
   void CountStatus(Message& msg, std::uint8_t status);      // moves the gauge, counts once
@@ -143,7 +146,7 @@ class MailtrapState {
   std::string raw_key_;  // scratch for the lookup above
   std::vector<std::pair<std::string, std::uint8_t>> raw_statuses_;  // as sent -> index; a cache
   MailtrapCounts counts_;
-  LabelFolder domains_, streams_, categories_, statuses_, bounce_categories_;
+  LabelFolder domains_, streams_, categories_, statuses_, bounce_categories_, mailbox_providers_;
   DetailQueue details_;
   std::set<std::string> unknown_event_types_;  // logged once each
   TrackingLimitWarning limit_warning_;

@@ -45,6 +45,7 @@ std::string MailtrapStateCodec::Encode(const MailtrapState& state, const std::op
   for (const LabelFolder* folder : Folders(&state)) EncodeLabelFolder(*folder, out);
   EncodeCounts(state.counts_, out);
   EncodeMessages(state, out);
+  EncodeMailboxProviders(state, out);
   return std::move(out.data());
 }
 
@@ -53,8 +54,9 @@ bool MailtrapStateCodec::Decode(std::string_view blob, MailtrapState* state, std
   std::string tag;
   if (!ReadBlobHeader(in, &tag, watermark)) return false;
   bool ok = false;
-  if (tag == kTag) {
-    ok = DecodeFolders(in, state) && DecodeCounts(in, &state->counts_) && DecodeMessages(in, state) && DecodeDetailQueue(in, true, state);
+  if (tag == kTag || tag == kPreviousTag) {
+    ok = DecodeFolders(in, state) && DecodeCounts(in, &state->counts_) && DecodeMessages(in, state) && DecodeDetailQueue(in, true, state) &&
+         (tag == kPreviousTag || DecodeMailboxProviders(in, state));
   } else if (tag == kFirstTag) {
     ok = DecodeFirstLayout(in, state);
   }
@@ -202,6 +204,43 @@ bool MailtrapStateCodec::DecodeMessage(BinaryReader& in, MailtrapState* state) {
     state->event_keys_.Push(key);
   }
   state->MoveGauge(msg.label_set, MailtrapState::kNoStatus, msg.status);
+  return true;
+}
+
+// --- mailbox providers --------------------------------------------------------------
+//
+// Their label folder, their names, then each count as (route, provider,
+// event type, count).
+
+void MailtrapStateCodec::EncodeMailboxProviders(const MailtrapState& state, BinaryWriter& out) {
+  EncodeLabelFolder(state.mailbox_providers_, out);
+  EncodeStrings(state.counts_.mailbox_providers.names(), out);
+  out.U64(state.counts_.mailbox_provider_events.size());
+  for (const auto& [key, n] : state.counts_.mailbox_provider_events) {
+    for (std::uint32_t id : key) out.U64(id);
+    out.U64(n);
+  }
+}
+
+bool MailtrapStateCodec::DecodeMailboxProviders(BinaryReader& in, MailtrapState* state) {
+  MailtrapCounts& counts = state->counts_;
+  std::vector<std::string> names;
+  std::uint64_t n = 0;
+  if (!DecodeLabelFolder(in, &state->mailbox_providers_) || !DecodeStrings(in, &names) || !in.Count(&n)) return false;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (counts.mailbox_providers.Id(names[i]) != i) return false;  // a duplicate would shift ids
+  }
+  const std::array<std::uint64_t, 3> limits = {counts.routes.size(), names.size(), kEventTypes};
+  for (std::uint64_t i = 0; i < n; ++i) {
+    IdTriple key{};
+    std::uint64_t count = 0;
+    for (size_t k = 0; k < key.size(); ++k) {
+      std::uint64_t id = 0;
+      if (!in.U64(&id) || id >= limits[k]) return false;
+      key[k] = static_cast<std::uint32_t>(id);
+    }
+    if (!in.U64(&count) || !counts.mailbox_provider_events.emplace(key, count).second) return false;
+  }
   return true;
 }
 

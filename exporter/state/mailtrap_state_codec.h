@@ -2,9 +2,11 @@
 // state's counts (by its own interned ids), its tracked messages and its
 // detail queue.
 //
-// Layouts read: "mailtrap-3" (this one) and "mailtrap-2" (counters by the
-// metric descriptor ids of that time, legacy_counters.h), in either of its
-// two message layouts; "mailtrap-2" is read once on upgrade and converted.
+// Layouts read: "mailtrap-4" (this one), "mailtrap-3" (the same without
+// the mailbox-provider counts at the end: they start at zero) and
+// "mailtrap-2" (counters by the metric descriptor ids of that time,
+// legacy_counters.h), in either of its two message layouts; the older
+// layouts are read once on upgrade and converted.
 #pragma once
 
 #include <array>
@@ -22,7 +24,8 @@ namespace ele {
 
 class MailtrapStateCodec {
  public:
-  static constexpr std::string_view kTag = "mailtrap-3";
+  static constexpr std::string_view kTag = "mailtrap-4";
+  static constexpr std::string_view kPreviousTag = "mailtrap-3";
 
   static std::string Encode(const MailtrapState& state, const std::optional<TimePoint>& watermark);
   // Into a freshly constructed state; false when the blob is foreign or
@@ -43,6 +46,8 @@ class MailtrapStateCodec {
   static void EncodeMessages(const MailtrapState& state, BinaryWriter& out);
   static bool DecodeMessages(BinaryReader& in, MailtrapState* state);
   static bool DecodeMessage(BinaryReader& in, MailtrapState* state);
+  static void EncodeMailboxProviders(const MailtrapState& state, BinaryWriter& out);
+  static bool DecodeMailboxProviders(BinaryReader& in, MailtrapState* state);
   static bool DecodeDetailQueue(BinaryReader& in, bool by_key, MailtrapState* state);
   static bool DecodeFirstLayout(BinaryReader& in, MailtrapState* state);
   static bool DecodeFirstLabelSets(BinaryReader& in, MailtrapCounts* counts);

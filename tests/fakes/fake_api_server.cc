@@ -243,7 +243,7 @@ class FakeApiServer::Impl {
                      std::int64_t now, const std::string& host);
   Reply FakeEndpoint(const std::string& name, const Query& query, std::int64_t now) const;
   // The fault to inject into this provider request, if any.
-  std::optional<PickedFault> PickFault(bool jetemail);
+  std::optional<PickedFault> PickFault(bool jetemail, std::string_view kind, std::int64_t now);
   void Record(const Reply& reply, std::int64_t now);
   // Writes the reply; returns what the handler returns to civetweb.
   int Send(mg_connection* conn, const Reply& reply);
@@ -386,7 +386,7 @@ Reply FakeApiServer::Impl::JetEmail(mg_connection* conn, const Query& query, std
       reply = *refused;
     } else {
       reply = internal::JetEmailLogs(scenario_, index, query, now);
-      if (auto fault = PickFault(true)) reply = ApplyFault(*fault, std::move(reply), true, true);
+      if (auto fault = PickFault(true, "logs", now)) reply = ApplyFault(*fault, std::move(reply), true, true);
     }
     reply.account = it->name;
   }
@@ -432,7 +432,7 @@ Reply FakeApiServer::Impl::MailtrapCall(std::size_t account, const std::vector<s
   const MailtrapAccountSpec& spec = scenario_.spec().mailtrap[account];
   if (parts[3] == "sending_domains") {
     Reply reply = internal::MailtrapSendingDomains(scenario_, account);
-    if (auto fault = PickFault(false)) reply = ApplyFault(*fault, std::move(reply), false, false);
+    if (auto fault = PickFault(false, "domains", now)) reply = ApplyFault(*fault, std::move(reply), false, false);
     return reply;
   }
   const bool list = parts.size() == 4;
@@ -452,14 +452,14 @@ Reply FakeApiServer::Impl::MailtrapCall(std::size_t account, const std::vector<s
   } else {
     reply = list ? internal::MailtrapList(scenario_, account, query, now)
                  : internal::MailtrapDetail(scenario_, account, parts[4], now, host);
-    if (auto fault = PickFault(false)) reply = ApplyFault(*fault, std::move(reply), false, list);
+    if (auto fault = PickFault(false, list ? "list" : "detail", now)) reply = ApplyFault(*fault, std::move(reply), false, list);
   }
   reply.headers.emplace_back("X-Ratelimit-Limit", std::to_string(limit));
   reply.headers.emplace_back("X-Ratelimit-Remaining", std::to_string(remaining));
   return reply;
 }
 
-std::optional<PickedFault> FakeApiServer::Impl::PickFault(bool jetemail) {
+std::optional<PickedFault> FakeApiServer::Impl::PickFault(bool jetemail, std::string_view kind, std::int64_t now) {
   std::optional<FaultPlan> plan;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -478,6 +478,8 @@ std::optional<PickedFault> FakeApiServer::Impl::PickFault(bool jetemail) {
   }
   if (plan->share <= 0) return std::nullopt;
   if (!plan->provider.empty() && plan->provider != (jetemail ? "jetemail" : "mailtrap")) return std::nullopt;
+  if (!plan->kind.empty() && plan->kind != kind) return std::nullopt;
+  if (plan->until_ms > 0 && now >= plan->until_ms) return std::nullopt;
   const std::uint64_t roll = internal::Mix(plan->seed, seq + 0xfa17);
   if (static_cast<double>(roll >> 11) * 0x1.0p-53 >= plan->share) return std::nullopt;
   const std::vector<Fault> mix = plan->mix.empty() ? AllFaults() : plan->mix;

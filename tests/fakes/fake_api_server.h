@@ -51,6 +51,10 @@ struct JetEmailAccountSpec {
 struct SendingDomainSpec {
   std::int64_t id = 0;
   std::string name;
+  bool dns_verified = true;
+  std::string compliance_status = "compliant";
+  bool open_tracking_enabled = true;
+  bool click_tracking_enabled = true;
 };
 
 struct MailtrapAccountSpec {
@@ -66,7 +70,8 @@ struct MailtrapAccountSpec {
   // usual mix, 15%. A high share scripts a delivery-failure burst.
   double failure_share = -1;
   std::vector<SendingDomainSpec> sending_domains = {
-      {3938, "mail.example.com"}, {3939, "news.example.com"}, {3940, "example.org"}};
+      {3938, "mail.example.com"}, {3939, "news.example.com", true, "compliant", true, false},
+      {3940, "example.org", false, "pending", false, false}};
   // Categories of sent messages; about 15% of messages have a null category.
   std::vector<std::string> categories = {"welcome", "password_reset", "newsletter", "receipt"};
 };
@@ -129,6 +134,8 @@ struct FaultPlan {
   double share = 0;                // of provider requests; 0: none, 1: every one
   std::vector<Fault> mix;          // drawn uniformly; empty: AllFaults()
   std::string provider;            // "jetemail" | "mailtrap" | "": both
+  std::string kind;                // "logs" | "list" | "detail" | "domains" | "": every kind
+  std::int64_t until_ms = 0;       // requests at or after this scenario time (Unix ms) get none; 0: no end
   std::uint64_t seed = 42;
   int retry_after_s = 1;
   int slow_reply_ms = 3000;        // make it longer than the client's request_timeout

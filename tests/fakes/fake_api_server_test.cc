@@ -502,9 +502,33 @@ class GroundTruthTest : public FakeApiTest {
     for (auto& [id, seen] : mt_) {
       events_[id] = Mt("123456/email_logs/" + id).json()["events"];
     }
-    const Json domains = Mt("123456/sending_domains").json();
-    for (const Json& d : domains["data"]) {
+    domains_ = Mt("123456/sending_domains").json()["data"];
+    for (const Json& d : domains_) {
       domain_names_[d["id"].get<std::int64_t>()] = d["domain_name"];
+    }
+  }
+
+  // The last delivery or (soft) bounce naming a mailbox provider, lowercased.
+  static std::string MailboxProvider(const Json& events) {
+    std::string provider = "unknown";
+    for (const Json& e : events) {
+      const std::string type = e["event_type"];
+      if (type != "delivery" && type != "bounce" && type != "soft_bounce") continue;
+      if (!e["details"].contains("email_service_provider") || !e["details"]["email_service_provider"].is_string()) continue;
+      provider = e["details"]["email_service_provider"];
+      for (char& c : provider) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return provider;
+  }
+
+  void RecountSendingDomains(std::map<std::string, double>& out) const {
+    for (const Json& d : domains_) {
+      const std::string ad = "{account=\"prod\",domain=\"" + d["domain_name"].get<std::string>() + "\"}";
+      Add(out, "mailtrap_sending_domain_dns_verified" + ad, d["dns_verified"].get<bool>() ? 1 : 0);
+      Add(out, "mailtrap_sending_domain_open_tracking_enabled" + ad, d["open_tracking_enabled"].get<bool>() ? 1 : 0);
+      Add(out, "mailtrap_sending_domain_click_tracking_enabled" + ad, d["click_tracking_enabled"].get<bool>() ? 1 : 0);
+      Add(out, "mailtrap_sending_domain_info{account=\"prod\",compliance_status=\"" + d["compliance_status"].get<std::string>() +
+                   "\",domain=\"" + d["domain_name"].get<std::string>() + "\"}", 1);
     }
   }
 
@@ -588,9 +612,11 @@ class GroundTruthTest : public FakeApiTest {
           m["opens_count"] > 0 ? 1 : 0);
       Add(out, "mailtrap_clicked_messages_total{" + acds + "," + st + "}",
           m["clicks_count"] > 0 ? 1 : 0);
+      const std::string provider = MailboxProvider(events_.at(id));
       for (const Json& e : events_.at(id)) {
         const std::string type = e["event_type"];
         Add(out, "mailtrap_events_total{" + acds + ",event=\"" + type + "\"," + st + "}", 1);
+        Add(out, "mailtrap_mailbox_provider_events_total{" + a + "," + d + ",event=\"" + type + "\",mailbox_provider=\"" + provider + "\"}", 1);
         if (type == "bounce" || type == "soft_bounce") {
           Add(out,
               "mailtrap_bounces_total{" + a + ",bounce_category=\"" +
@@ -604,6 +630,7 @@ class GroundTruthTest : public FakeApiTest {
         }
       }
     }
+    RecountSendingDomains(out);
     return out;
   }
 
@@ -649,6 +676,7 @@ class GroundTruthTest : public FakeApiTest {
   std::map<std::string, Observed> mt_;
   std::map<std::string, Json> events_;
   std::map<std::int64_t, std::string> domain_names_;
+  Json domains_;
 };
 
 TEST_F(GroundTruthTest, EqualsAnIndependentRecountOfTheApi) {

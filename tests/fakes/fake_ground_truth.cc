@@ -85,13 +85,32 @@ std::string CategoryLabel(const std::optional<std::string>& category, const Trut
   return "other";
 }
 
+// The mailbox provider the exporter labels a message's events with: the
+// last delivery, bounce or soft_bounce naming one, lowercased. Exact as long
+// as the exporter fetches a message only after its first such event, as in
+// scripted runs (it fetches final messages; the 10-minute rule for
+// long-enqueued ones never fires in them).
+std::string MailboxProviderLabel(const MtMessage& m) {
+  std::string provider = "unknown";
+  for (const MtEvent& e : m.events) {
+    if (e.type != "delivery" && e.type != "bounce" && e.type != "soft_bounce") continue;
+    const auto named = e.details.find("email_service_provider");
+    if (named == e.details.end() || !named->is_string() || named->get<std::string>().empty()) continue;
+    provider = ToLower(named->get<std::string>());
+  }
+  return provider;
+}
+
 void AddMtEvents(Truth& truth, const Labels& base, const std::string& account,
                  const std::string& domain, const MtMessage& m) {
   const Labels delay_labels{{"account", account}, {"domain", domain}, {"stream", m.stream}};
+  const std::string provider = MailboxProviderLabel(m);
   for (const MtEvent& e : m.events) {
     Labels labels = base;
     labels.emplace_back("event", e.type);
     truth.Add("mailtrap_events_total", labels, 1);
+    truth.Add("mailtrap_mailbox_provider_events_total",
+              {{"account", account}, {"domain", domain}, {"event", e.type}, {"mailbox_provider", provider}}, 1);
     if (e.type == "bounce" || e.type == "soft_bounce") {
       truth.Add("mailtrap_bounces_total",
                 {{"account", account},
@@ -136,6 +155,17 @@ void AddMtMessage(Truth& truth, const MailtrapAccountSpec& account, const MtMess
   }
 }
 
+// The health gauges of the sending domains, as the fake lists them.
+void AddMtSendingDomains(Truth& truth, const MailtrapAccountSpec& account) {
+  for (const SendingDomainSpec& d : account.sending_domains) {
+    const Labels labels{{"account", account.name}, {"domain", d.name}};
+    truth.Add("mailtrap_sending_domain_dns_verified", labels, d.dns_verified ? 1 : 0);
+    truth.Add("mailtrap_sending_domain_open_tracking_enabled", labels, d.open_tracking_enabled ? 1 : 0);
+    truth.Add("mailtrap_sending_domain_click_tracking_enabled", labels, d.click_tracking_enabled ? 1 : 0);
+    truth.Add("mailtrap_sending_domain_info", {{"account", account.name}, {"compliance_status", d.compliance_status}, {"domain", d.name}}, 1);
+  }
+}
+
 }  // namespace
 
 std::map<std::string, double> ComputeGroundTruth(const Scenario& scenario,
@@ -155,6 +185,7 @@ std::map<std::string, double> ComputeGroundTruth(const Scenario& scenario,
     for (const Ref& ref : AllRefs(scenario.mt_refs(a), end)) {
       AddMtMessage(truth, spec.mailtrap[a], scenario.Mt(a, ref), end, options);
     }
+    AddMtSendingDomains(truth, spec.mailtrap[a]);
   }
   return truth.Take();
 }

@@ -220,8 +220,11 @@ Reply MailtrapSendingDomains(const Scenario& scenario, std::size_t account) {
     data.push_back(Json{{"id", d.id},
                         {"domain_name", d.name},
                         {"demo", false},
-                        {"compliance_status", "compliant"},
-                        {"dns_verified", true}});
+                        {"compliance_status", d.compliance_status},
+                        {"dns_verified", d.dns_verified},
+                        {"open_tracking_enabled", d.open_tracking_enabled},
+                        {"click_tracking_enabled", d.click_tracking_enabled},
+                        {"dns_records", Json::array({Json{{"key", "dkim1"}, {"type", "CNAME"}, {"status", d.dns_verified ? "pass" : "missing"}}})}});
   }
   return JsonReply(200, Json{{"data", std::move(data)}}.dump());
 }

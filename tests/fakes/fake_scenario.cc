@@ -155,9 +155,24 @@ JetStep FinalStep(Rng& rng, const JetMessage& m, JetOutcome outcome, std::int64_
 
 // --- Mailtrap ---
 
+std::optional<std::string> MailboxProviderOf(std::string_view recipient_domain) {
+  if (recipient_domain == "gmail.com") return "Google";
+  if (recipient_domain == "outlook.com") return "Microsoft";
+  if (recipient_domain == "yahoo.com") return "Yahoo";
+  if (recipient_domain == "proton.me") return "Other";
+  return std::nullopt;
+}
+
 nlohmann::ordered_json DeliveryDetails(const std::string& sending_ip, const std::string& rcpt) {
-  const std::string mx = "mx." + rcpt.substr(rcpt.find('@') + 1);
-  return {{"sending_ip", sending_ip}, {"recipient_mx", mx}, {"email_service_provider", "Other"}};
+  const std::string domain = rcpt.substr(rcpt.find('@') + 1);
+  nlohmann::ordered_json details = {{"sending_ip", sending_ip}, {"recipient_mx", "mx." + domain}};
+  // As Mailtrap names them; a recipient it does not recognise has no provider.
+  if (const std::optional<std::string> provider = MailboxProviderOf(domain)) {
+    details["email_service_provider"] = *provider;
+  } else {
+    details["email_service_provider"] = nullptr;
+  }
+  return details;
 }
 
 nlohmann::ordered_json BounceDetails(const std::string& sending_ip, const std::string& rcpt,

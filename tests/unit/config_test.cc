@@ -55,6 +55,7 @@ const BadCase kBadCases[] = {
     {"empty_name", "2: jetemail[0].name: must be 1 to 64 characters"},
     {"category_listed_twice", "5: mailtrap[0].categories[1]: \"welcome\" is listed twice"},
     {"domains_not_a_list", "4: jetemail[0].domains: expected a list, got a scalar"},
+    {"sending_domains_path_relative", "5: mailtrap[0].sending_domains_path: must start with /"},
     {"label_limit_not_integer", "2: collection.label_value_limit: expected an integer, got \"1.5\""},
 };
 
@@ -94,6 +95,8 @@ TEST_F(ConfigTest, GoodFileFillsEveryField) {
   EXPECT_EQ(config->mailtrap[0].account_id, 123456);
   EXPECT_EQ(config->mailtrap[0].events, EventsMode::kAll);
   EXPECT_EQ(config->mailtrap[0].categories, (std::vector<std::string>{"welcome", "password_reset"}));
+  EXPECT_EQ(config->mailtrap[0].email_logs_path, "/api/email_logs");
+  EXPECT_EQ(config->mailtrap[0].sending_domains_path, "/api/domains");
 }
 
 TEST_F(ConfigTest, DefaultsApplyWhenKeysAreAbsent) {
@@ -107,6 +110,8 @@ TEST_F(ConfigTest, DefaultsApplyWhenKeysAreAbsent) {
   EXPECT_EQ(config->mailtrap[0].detail_requests_per_minute, 300);
   EXPECT_EQ(config->mailtrap[0].events, EventsMode::kFailures);
   EXPECT_EQ(config->mailtrap[0].base_url, "https://mailtrap.io");
+  EXPECT_EQ(config->mailtrap[0].email_logs_path, "/api/accounts/{account_id}/email_logs");
+  EXPECT_EQ(config->mailtrap[0].sending_domains_path, "/api/accounts/{account_id}/sending_domains");
   EXPECT_EQ(config->state_file, "");
 }
 

@@ -13,6 +13,8 @@
 // masked as <timing>; their series and counts still have to match.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -77,6 +79,21 @@ std::string WithoutZeroStatusGauges(const std::string& text) {
   return out;
 }
 
+// Lines whose metric name starts with one of `prefixes`, HELP and TYPE included.
+std::string WithoutMetrics(const std::string& text, std::initializer_list<std::string_view> prefixes) {
+  std::istringstream in(text);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    const std::string_view name = line.starts_with("# ") ? std::string_view(line).substr(7) : std::string_view(line);
+    if (std::ranges::none_of(prefixes, [&](std::string_view p) { return name.starts_with(p); })) out += line + "\n";
+  }
+  return out;
+}
+
+// The sending domains' health gauges are not state: a restarted exporter
+// lists the domains again in its first cycle.
+constexpr std::string_view kSendingDomainHealth = "mailtrap_sending_domain_";
+
 // The state file round trip: a collector restored from what the scenario's
 // collector saved exports the same metrics, to the last zero gauge (the
 // first layouts dropped those; the test of the upgrade below allows it).
@@ -88,7 +105,7 @@ TEST(GoldenMetricsTest, RestoredStateExportsTheSameMetrics) {
   for (const auto& [key, blob] : saved) {
     auto restored = golden::Scenario::Restore(key, blob);
     ASSERT_TRUE(restored) << key << ": " << restored.error();
-    EXPECT_EQ(golden::RenderCollector(**restored), scenario.RenderLiveCollector(key)) << key;
+    EXPECT_EQ(golden::RenderCollector(**restored), WithoutMetrics(scenario.RenderLiveCollector(key), {kSendingDomainHealth})) << key;
     EXPECT_EQ((*restored)->Status().watermark, scenario.LiveStatus(key).watermark) << key;
   }
 }
@@ -96,7 +113,8 @@ TEST(GoldenMetricsTest, RestoredStateExportsTheSameMetrics) {
 // An upgrade keeps every counter: the state file in tests/testdata/state was
 // written by the exporter at commit ea95779 (blob tags jetemail-1 and
 // mailtrap-2) after this same scenario; collectors of today restore it and
-// export what the scenario's collectors export.
+// export what the scenario's collectors export, but for the mailbox-provider
+// counter, which that layout did not have (it starts at zero).
 TEST(GoldenMetricsTest, StateFileOfTheFirstLayoutsRestoresEveryCounter) {
   const auto blobs = StateFile::Decode(golden::ReadFile(std::string(ELE_TESTDATA_DIR) + "/state/golden_jetemail-1_mailtrap-2.state"));
   ASSERT_TRUE(blobs) << blobs.error();
@@ -107,7 +125,9 @@ TEST(GoldenMetricsTest, StateFileOfTheFirstLayoutsRestoresEveryCounter) {
   for (const auto& [key, blob] : *blobs) {
     auto restored = golden::Scenario::Restore(key, blob);
     ASSERT_TRUE(restored) << key << ": " << restored.error();
-    EXPECT_EQ(WithoutZeroStatusGauges(golden::RenderCollector(**restored)), WithoutZeroStatusGauges(scenario.RenderLiveCollector(key))) << key;
+    const std::string live = WithoutMetrics(scenario.RenderLiveCollector(key), {kSendingDomainHealth, "mailtrap_mailbox_provider_events_total",
+                                                                                "email_logs_exporter_label_overflow_total{provider=\"mailtrap\",account=\"shop\",label=\"mailbox_provider\"}"});
+    EXPECT_EQ(WithoutZeroStatusGauges(golden::RenderCollector(**restored)), WithoutZeroStatusGauges(live)) << key;
     EXPECT_EQ((*restored)->Status().watermark, scenario.LiveStatus(key).watermark) << key;
     EXPECT_EQ((*restored)->Status().tracked_messages, scenario.LiveStatus(key).tracked_messages) << key;
   }

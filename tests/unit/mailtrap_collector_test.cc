@@ -250,6 +250,59 @@ TEST_F(MailtrapCollectorTest, FailedMessagesAreFetchedThroughTheDetailBudgetAndG
   EXPECT_EQ(self.Value(m::kApiRequestsTotal, {"mailtrap", "prod", "404"}), 1);
 }
 
+// The first read of a busy account runs for many intervals (here 6,000
+// failed messages at 500 a page through 5 list calls a minute: minutes in
+// one cycle), queueing details faster than they can be fetched. The detail
+// budget is spent by the clock meanwhile, not once per cycle: every full
+// minute of the read has at least 90% of detail_requests_per_minute, no
+// minute more than all of it, and every event is counted once the queue
+// drains.
+TEST_F(MailtrapCollectorTest, DetailBudgetIsSpentByTheClockWhileAListReadRunsLong) {
+  MiniMailtrap api;
+  api.page_size = 500;
+  for (int i = 0; i < 6000; ++i) {
+    const std::string id = "m" + std::to_string(i);
+    api.rows.push_back({id, "not_delivered", ToUnixMillis(kStart - std::chrono::seconds(10 * i + 1))});
+    api.events[id] = nlohmann::json::array({{{"event_type", "reject"}, {"created_at", mailtrap::FormatIso8601Ms(api.rows.back().sent_ms)}}});
+  }
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  account.requests_per_minute = 5;
+  account.detail_requests_per_minute = 300;
+  RequestBudget list_budget(account.requests_per_minute);
+  RequestBudget detail_budget(account.detail_requests_per_minute);
+  ApiCaller list_api("mailtrap", "prod", http, clock, stop, list_budget, self, 1);
+  ApiCaller detail_api("mailtrap", "prod", http, clock, stop, detail_budget, self, 2);
+  CycleContext ctx{clock, list_api, self, &detail_api};
+  collection.interval = 5s;
+  MailtrapCollector collector(account, collection);
+  const TimePoint started = clock.Now();
+  ASSERT_TRUE(collector.RunCycle(ctx).success());
+  const TimePoint read_ended = http.times.back();
+  ASSERT_GT(read_ended - started, 2min) << "the list read is meant to run long";
+
+  auto detail_times = [&] {
+    std::vector<TimePoint> times;
+    for (size_t i = 0; i < http.requests.size(); ++i) {
+      if (http.requests[i].url.find("/email_logs/") != std::string::npos) times.push_back(http.times[i]);
+    }
+    return times;
+  };
+  const std::vector<TimePoint> during_read = detail_times();
+  ASSERT_FALSE(during_read.empty());
+  // From the first page on, which queued the first details.
+  for (TimePoint from = during_read.front(); from + 60s <= read_ended; from += 60s) {
+    const auto in_minute = std::count_if(during_read.begin(), during_read.end(), [&](TimePoint t) { return t >= from && t < from + 60s; });
+    EXPECT_GE(in_minute, 270) << "minute " << (from - started) / 60s;
+  }
+  for (int cycle = 0; cycle < 400 && detail_times().size() < 6000; ++cycle) {
+    clock.Set(std::max(clock.Now(), started + (cycle + 1) * collection.interval));
+    ASSERT_TRUE(collector.RunCycle(ctx).success());
+  }
+  EXPECT_EQ(detail_times().size(), 6000u);
+  EXPECT_LE(MaxInAnyMinute(detail_times()), 300);
+  EXPECT_EQ(Value(collector, m::kMtEventsTotal, With("reject")), 6000);
+}
+
 TEST_F(MailtrapCollectorTest, RefreshPassesArePacedAndBackOffWhileNothingChanges) {
   MiniMailtrap api;
   api.page_size = 50;

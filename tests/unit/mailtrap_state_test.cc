@@ -7,6 +7,7 @@
 #include "exporter/metrics/catalogue.h"
 #include "exporter/snapshot/mailtrap_snapshot.h"
 #include "exporter/state/mailtrap_state_codec.h"
+#include "exporter/state/state_codec.h"
 
 namespace ele {
 namespace {
@@ -323,6 +324,74 @@ TEST_F(MailtrapEventsTest, DecodesTheLegacyLayout) {
   out = Snapshot(s);
   EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("delivery")), 1) << "the event counted before the upgrade stays counted once";
   EXPECT_EQ(out.Value(m::kMtEventsTotal, Event("open")), 1);
+}
+
+events::DeliveryEvent FromProvider(events::DeliveryEvent event, std::string provider) {
+  event.mailbox_provider = std::move(provider);
+  return event;
+}
+
+// The provider is the one named by the last delivery, bounce or soft_bounce
+// of the answer that brings the events; other events never name one.
+TEST_F(MailtrapEventsTest, MailboxProviderOfEachFetchLabelsItsNewEvents) {
+  MailtrapState s{MailtrapStateOptions{"prod", 24h, 3, 1'000'000, {"welcome"}, EventsMode::kAll}};
+  using T = events::DeliveryEventType;
+  s.ApplyPage({Msg("a", "delivered"), Msg("b", "not_delivered"), Msg("c", "delivered"), Msg("d", "delivered"), Msg("e", "delivered")}, names, kStart);
+  s.ApplyDetail(Detail({FromProvider(Ev(T::kSoftBounce, 2), "Yahoo"), FromProvider(Ev(T::kDelivery, 9), "Gmail"), Ev(T::kOpen, 60),
+                        FromProvider(Ev(T::kSpam, 61), "ignored: spam names no provider")}));
+  s.ApplyDetail(Detail({Ev(T::kReject, 1)}));
+  s.ApplyDetail(Detail({FromProvider(Ev(T::kDelivery, 3), "")}));  // empty: names none
+  s.ApplyDetail(Detail({FromProvider(Ev(T::kDelivery, 3), "Outlook")}));
+  s.ApplyDetail(Detail({FromProvider(Ev(T::kDelivery, 3), "Zoho")}));  // past the limit of 3 values
+  const m::MetricSet out = Snapshot(s);
+  auto count = [&](const std::string& provider, const std::string& event) {
+    return out.Value(m::kMtMailboxProviderEventsTotal, {"prod", "mail.example.com", provider, event});
+  };
+  EXPECT_EQ(count("gmail", "soft_bounce"), 1);
+  EXPECT_EQ(count("gmail", "delivery"), 1);
+  EXPECT_EQ(count("gmail", "open"), 1);
+  EXPECT_EQ(count("gmail", "spam"), 1);
+  EXPECT_EQ(count("unknown", "reject"), 1);
+  EXPECT_EQ(count("unknown", "delivery"), 1);
+  EXPECT_EQ(count("outlook", "delivery"), 1);
+  EXPECT_EQ(count("other", "delivery"), 1);
+  EXPECT_EQ(out.Value(m::kLabelOverflowTotal, {"mailtrap", "prod", "mailbox_provider"}), 1);
+
+  // Kept in the state file; a second fetch counts only what is new.
+  MailtrapState restored{MailtrapStateOptions{"prod", 24h, 3, 1'000'000, {"welcome"}, EventsMode::kAll}};
+  std::optional<TimePoint> watermark;
+  ASSERT_TRUE(MailtrapStateCodec::Decode(MailtrapStateCodec::Encode(s, std::nullopt), &restored, &watermark));
+  restored.ApplyPage({Msg("a", "delivered", 2, 0)}, names, kStart + 1min);
+  restored.ApplyDetail(Detail({FromProvider(Ev(T::kSoftBounce, 2), "Yahoo"), FromProvider(Ev(T::kDelivery, 9), "Gmail"), Ev(T::kOpen, 60),
+                               Ev(T::kOpen, 90)}));
+  const m::MetricSet after = Snapshot(restored);
+  EXPECT_EQ(after.Value(m::kMtMailboxProviderEventsTotal, {"prod", "mail.example.com", "gmail", "open"}), 2);
+  EXPECT_EQ(after.Value(m::kMtMailboxProviderEventsTotal, {"prod", "mail.example.com", "gmail", "delivery"}), 1);
+  EXPECT_EQ(after.Value(m::kMtMailboxProviderEventsTotal, {"prod", "mail.example.com", "other", "delivery"}), 1);
+}
+
+// A "mailtrap-3" blob is this layout without the mailbox-provider section
+// at its end: it loads, and those counts start at zero.
+TEST_F(MailtrapEventsTest, DecodesThePreviousLayoutWithoutMailboxProviders) {
+  MailtrapState s = WithEvents(EventsMode::kAll);
+  s.ApplyPage({Msg("m", "delivered"), Msg("n", "not_delivered")}, names, kStart);
+  std::string blob = MailtrapStateCodec::Encode(s, std::nullopt);
+  BinaryWriter empty_section;
+  EncodeLabelFolder(LabelFolder(200), empty_section);
+  EncodeStrings({}, empty_section);
+  empty_section.U64(0);
+  ASSERT_TRUE(blob.ends_with(empty_section.data()));
+  blob.resize(blob.size() - empty_section.data().size());
+  const size_t tag = blob.find(MailtrapStateCodec::kTag);
+  ASSERT_NE(tag, std::string::npos);
+  blob.replace(tag, MailtrapStateCodec::kTag.size(), MailtrapStateCodec::kPreviousTag);
+  MailtrapState restored = WithEvents(EventsMode::kAll);
+  std::optional<TimePoint> watermark;
+  ASSERT_TRUE(MailtrapStateCodec::Decode(blob, &restored, &watermark));
+  EXPECT_EQ(Queue(restored), Queue(s));
+  MailtrapState wrong_tag = WithEvents(EventsMode::kAll);
+  blob.replace(tag, MailtrapStateCodec::kTag.size(), MailtrapStateCodec::kTag);
+  EXPECT_FALSE(MailtrapStateCodec::Decode(blob, &wrong_tag, &watermark)) << "this layout without its last section is truncated";
 }
 
 TEST_F(MailtrapEventsTest, DetailRequestsUseTheIdAsSent) {

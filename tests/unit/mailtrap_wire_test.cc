@@ -337,6 +337,42 @@ TEST(MailtrapParseSendingDomainsTest, BareArrayAndNameFallback) {
   EXPECT_EQ((*domains)[2].id, 4100);
 }
 
+// Health fields are read where they have their documented type; a missing
+// or mistyped one is left empty, never an error that would cost the names.
+TEST(MailtrapParseSendingDomainsTest, HealthFieldsAreReadLeniently) {
+  auto domains = ParseSendingDomains(R"({"data": [
+    {"id": 1, "domain_name": "a.example", "dns_verified": true, "compliance_status": "compliant",
+     "open_tracking_enabled": false, "click_tracking_enabled": true, "dns_records": [{"status": "pass"}]},
+    {"id": 2, "domain_name": "b.example", "dns_verified": "yes", "compliance_status": 3, "open_tracking_enabled": null}]})");
+  ASSERT_TRUE(domains.has_value()) << domains.error();
+  ASSERT_EQ(domains->size(), 2u);
+  EXPECT_EQ((*domains)[0].dns_verified, true);
+  EXPECT_EQ((*domains)[0].compliance_status, "compliant");
+  EXPECT_EQ((*domains)[0].open_tracking_enabled, false);
+  EXPECT_EQ((*domains)[0].click_tracking_enabled, true);
+  EXPECT_EQ((*domains)[1].name, "b.example");
+  EXPECT_FALSE((*domains)[1].dns_verified.has_value());
+  EXPECT_FALSE((*domains)[1].compliance_status.has_value());
+  EXPECT_FALSE((*domains)[1].open_tracking_enabled.has_value());
+  EXPECT_FALSE((*domains)[1].click_tracking_enabled.has_value());
+}
+
+TEST(MailtrapParseMessageDetailTest, MailboxProviderOfDeliveriesAndBounces) {
+  auto detail = ParseMessageDetail(R"({"message_id": "m", "status": "delivered", "sent_at": "2026-01-01T00:00:00Z",
+    "sending_stream": "bulk", "sending_domain_id": 1, "opens_count": 0, "clicks_count": 0, "events": [
+      {"event_type": "soft_bounce", "created_at": "2026-01-01T00:00:01Z", "details": {"email_service_provider": "Yahoo", "bounce_category": "x"}},
+      {"event_type": "delivery", "created_at": "2026-01-01T00:00:02Z", "details": {"email_service_provider": "Google"}},
+      {"event_type": "open", "created_at": "2026-01-01T00:00:03Z", "details": {"email_service_provider": "Outlook"}},
+      {"event_type": "bounce", "created_at": "2026-01-01T00:00:04Z", "details": {"email_service_provider": 7}}]})");
+  ASSERT_TRUE(detail.has_value()) << detail.error();
+  ASSERT_EQ(detail->events.size(), 4u);
+  EXPECT_EQ(detail->events[0].mailbox_provider, "Yahoo");
+  EXPECT_EQ(detail->events[1].mailbox_provider, "Google");
+  EXPECT_FALSE(detail->events[2].mailbox_provider.has_value()) << "opens name no provider";
+  EXPECT_FALSE(detail->events[3].mailbox_provider.has_value()) << "not a string: none, and no error";
+  EXPECT_EQ(events::NamedMailboxProvider(*detail), "Google");
+}
+
 TEST(MailtrapParseSendingDomainsTest, Errors) {
   auto error_of = [](std::string_view body) {
     auto domains = ParseSendingDomains(body);

@@ -112,7 +112,7 @@ Result<void> JetEmailCollector::ReadGroup(CycleContext& ctx, const Window& windo
     }
     auto parsed = jetemail::ParsePage(response->body);
     if (!parsed) {
-      ctx.self.Inc(metrics::kParseErrorsTotal, {"jetemail", account_.name});
+      ctx.CountParseError("jetemail", account_.name);
       return std::unexpected(parsed.error().Within("response was not the documented JSON"));
     }
     if (auto applied = ApplyPage(*parsed, domains, ctx.clock.Now()); !applied) outcome = applied;

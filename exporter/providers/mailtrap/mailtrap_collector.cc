@@ -1,6 +1,8 @@
 #include "exporter/providers/mailtrap/mailtrap_collector.h"
 
 #include <algorithm>
+#include <future>
+#include <system_error>
 
 #include "exporter/http/url.h"
 #include "exporter/base/logger.h"
@@ -36,7 +38,19 @@ constexpr const char* kNotEnqueuedFilter = "&filters[status][operator]=not_equal
 }  // namespace
 
 MailtrapCollector::MailtrapCollector(MailtrapAccount account, CollectionConfig collection)
-    : account_(std::move(account)), collection_(collection), state_(StateOptions(account_, collection_)) {}
+    : account_(std::move(account)), collection_(collection), state_(StateOptions(account_, collection_)) {
+  WarnIfNoRoomForRefresh();
+}
+
+// The new-message read takes at least one list call a cycle; with a share
+// of one, nothing is left for the refresh, and late opens, clicks and
+// opt-outs are never counted.
+void MailtrapCollector::WarnIfNoRoomForRefresh() const {
+  if (PerCycle(account_.requests_per_minute) >= 2) return;
+  LogWarn("collection.interval leaves this account fewer than 2 list calls a cycle; the new-message read takes them all and "
+          "later opens, clicks and opt-outs are not counted: raise collection.interval to at least 120s / requests_per_minute",
+          {{"provider", "mailtrap"}, {"account", account_.name}, {"requests_per_minute", account_.requests_per_minute}});
+}
 
 bool MailtrapCollector::Reconfigure(const MailtrapAccount& account, const CollectionConfig& collection) {
   if (account.name != account_.name || account.base_url != account_.base_url || account.account_id != account_.account_id ||
@@ -46,6 +60,7 @@ bool MailtrapCollector::Reconfigure(const MailtrapAccount& account, const Collec
   account_ = account;
   collection_ = collection;
   state_.set_options(StateOptions(account_, collection_));
+  WarnIfNoRoomForRefresh();
   return true;
 }
 
@@ -55,12 +70,14 @@ int MailtrapCollector::PerCycle(int requests_per_minute) const {
   return static_cast<int>(std::max<long long>(1, per_cycle));
 }
 
-// The list endpoint; the detail endpoint is below it.
-std::string MailtrapCollector::EmailLogsUrl() const {
-  std::string path = account_.email_logs_path;
+// `path` under the base URL, with "{account_id}" filled in.
+std::string MailtrapCollector::AccountUrl(std::string path) const {
   if (const size_t at = path.find("{account_id}"); at != std::string::npos) path.replace(at, 12, std::to_string(account_.account_id));
   return account_.base_url + path;
 }
+
+// The list endpoint; the detail endpoint is below it.
+std::string MailtrapCollector::EmailLogsUrl() const { return AccountUrl(account_.email_logs_path); }
 
 HttpRequest MailtrapCollector::Request(std::string url) const {
   return HttpRequest{std::move(url), {{"Api-Token", account_.token.Reveal()}, {"Accept", "application/json"}}, collection_.request_timeout};
@@ -89,7 +106,7 @@ Result<MailtrapCollector::Step> MailtrapCollector::Continue(CycleContext& ctx, R
     if (*pages_used >= max_pages) return Step::kPaused;
     ++*pages_used;
     const HttpRequest request = Request(ListUrl(read));
-    const Result<HttpResponse> response = ctx.api.Get(request);
+    const Result<HttpResponse> response = ListGet(ctx, request);
     if (!response) return std::unexpected(response.error().Within("request failed"));
     if (!response->ok()) {
       const std::string error = DescribeHttpError(*response);
@@ -101,7 +118,7 @@ Result<MailtrapCollector::Step> MailtrapCollector::Continue(CycleContext& ctx, R
     }
     auto page = mailtrap::ParseListPage(response->body);
     if (!page) {
-      ctx.self.Inc(metrics::kParseErrorsTotal, {"mailtrap", account_.name});
+      ctx.CountParseError("mailtrap", account_.name);
       return std::unexpected(page.error().Within("response was not the documented JSON"));
     }
     state_.ApplyPage(page->messages, domain_names_, ctx.clock.Now());
@@ -113,7 +130,7 @@ Result<MailtrapCollector::Step> MailtrapCollector::Continue(CycleContext& ctx, R
 }
 
 Result<std::vector<mailtrap::SendingDomain>> MailtrapCollector::FetchSendingDomains(CycleContext& ctx) const {
-  const HttpRequest request = Request(account_.base_url + "/api/accounts/" + std::to_string(account_.account_id) + "/sending_domains");
+  const HttpRequest request = Request(AccountUrl(account_.sending_domains_path));
   const Result<HttpResponse> response = ctx.api.Get(request);
   if (!response) return std::unexpected(response.error().Within("request failed"));
   if (!response->ok()) return Fail(DescribeHttpError(*response));
@@ -131,6 +148,7 @@ void MailtrapCollector::RefreshDomains(CycleContext& ctx) {
     return;
   }
   for (const auto& d : *domains) domain_names_[d.id] = d.name;
+  sending_domains_ = *domains;
 }
 
 bool MailtrapCollector::StartRefreshPass(TimePoint now, std::int64_t new_window_from_ms) {
@@ -235,42 +253,75 @@ void MailtrapCollector::WarnIfBehind(TimePoint now) {
 }
 
 
-// Fetches queued message details, oldest first, up to the cycle's share of
-// the detail budget. What does not fit waits for the next cycle.
-Result<void> MailtrapCollector::ReadDetails(CycleContext& ctx) {
-  if (ctx.detail_api == nullptr) return {};
-  state_.QueueLongEnqueued(ctx.clock.Now());
-  for (int fetched = 0; fetched < PerCycle(account_.detail_requests_per_minute); ++fetched) {
-    const std::optional<PendingDetail> next = state_.NextDetail();
-    if (!next) break;
-    const HttpRequest request = Request(EmailLogsUrl() + "/" + PercentEncode(next->message_id));
-    const Result<HttpResponse> response = ctx.detail_api->Get(request);
-    if (!response) return std::unexpected(response.error().Within("message detail: request failed"));
-    if (response->status == 404) {  // aged out of retention: nothing left to count
-      LogDebug("message detail gone (404); dropped", {{"provider", "mailtrap"}, {"account", account_.name}});
-      state_.DropDetail();
-      continue;
-    }
-    if (!response->ok()) return Fail("message detail: " + DescribeHttpError(*response));
-    auto detail = mailtrap::ParseMessageDetail(response->body);
-    if (!detail) {
-      ctx.self.Inc(metrics::kParseErrorsTotal, {"mailtrap", account_.name});
-      state_.PostponeDetail();
-      return std::unexpected(detail.error().Within("message detail was not the documented JSON"));
-    }
-    state_.ApplyDetail(*detail);
+// A list call, with detail calls in the moments it would leave the detail
+// budget idle (README, "Mailtrap events"): while it waits for its slot of
+// the list budget, and while it is in flight when the worker lets it run on
+// a second thread (ctx.overlap_list_calls; the detail calls then use their
+// own HTTP client). Either way a list call waits for at most one detail
+// call.
+Result<HttpResponse> MailtrapCollector::ListGet(CycleContext& ctx, const HttpRequest& request) {
+  if (!ctx.overlap_list_calls || ctx.detail_api == nullptr) {
+    FetchDetailsBefore(ctx, ctx.api.budget().NextSlot(ctx.clock.Now()));
+    return ctx.api.Get(request);
   }
-  if (const std::optional<PendingDetail> next = state_.NextDetail()) {
-    details_current_as_of_ = FromUnixMillis(next->queued_at_ms);
-  } else {
-    details_current_as_of_ = ctx.clock.Now();
+  std::future<Result<HttpResponse>> call;
+  try {
+    call = std::async(std::launch::async, [&ctx, &request] { return ctx.api.Get(request); });
+  } catch (const std::system_error&) {  // no thread to be had: one call at a time
+    return ctx.api.Get(request);
   }
+  while (call.wait_for(std::chrono::seconds(0)) != std::future_status::ready && FetchOneDetail(ctx)) {
+  }
+  return call.get();
+}
+
+// Details while a detail call can start before `deadline`.
+void MailtrapCollector::FetchDetailsBefore(CycleContext& ctx, TimePoint deadline) {
+  while (ctx.detail_api != nullptr && ctx.detail_api->budget().NextSlot(ctx.clock.Now()) < deadline && FetchOneDetail(ctx)) {
+  }
+}
+
+// Fetches the front of the detail queue: false when there was nothing to
+// fetch (no detail budget, an empty queue, or a failure earlier in this
+// cycle, which stops the details until the next; the list reads go on).
+bool MailtrapCollector::FetchOneDetail(CycleContext& ctx) {
+  if (ctx.detail_api == nullptr || detail_error_) return false;
+  const std::optional<PendingDetail> next = state_.NextDetail();
+  if (!next) return false;
+  const Result<void> fetched = FetchDetail(ctx, *next);
+  if (!fetched) detail_error_ = fetched.error();
+  return fetched.has_value();
+}
+
+Result<void> MailtrapCollector::FetchDetail(CycleContext& ctx, const PendingDetail& next) {
+  const HttpRequest request = Request(EmailLogsUrl() + "/" + PercentEncode(next.message_id));
+  const Result<HttpResponse> response = ctx.detail_api->Get(request);
+  if (!response) return std::unexpected(response.error().Within("message detail: request failed"));
+  if (response->status == 404) {  // aged out of retention: nothing left to count
+    LogDebug("message detail gone (404); dropped", {{"provider", "mailtrap"}, {"account", account_.name}});
+    state_.DropDetail();
+    return {};
+  }
+  if (!response->ok()) return Fail("message detail: " + DescribeHttpError(*response));
+  auto detail = mailtrap::ParseMessageDetail(response->body);
+  if (!detail) {
+    ctx.CountParseError("mailtrap", account_.name);
+    state_.PostponeDetail();
+    return std::unexpected(detail.error().Within("message detail was not the documented JSON"));
+  }
+  state_.ApplyDetail(*detail);
   return {};
+}
+
+void MailtrapCollector::NoteDetailsCurrent(TimePoint now) {
+  const std::optional<PendingDetail> next = state_.NextDetail();
+  details_current_as_of_ = next ? FromUnixMillis(next->queued_at_ms) : now;
 }
 
 CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
   CycleResult result;
   const TimePoint now = ctx.clock.Now();
+  detail_error_.reset();
   RefreshDomains(ctx);
   const int allowance = PerCycle(account_.requests_per_minute);
   int used = 0;
@@ -282,7 +333,13 @@ CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
   // configured pace again.
   if (state_.changes() != changes_before) refresh_backoff_ = 1;
   if (result.success()) result.outcome = ReadRefresh(ctx, now, *covered_from, allowance, &used);
-  if (result.success()) result.outcome = ReadDetails(ctx);
+  if (result.success()) {
+    // The rest of the interval, up to the next cycle, is the details' too.
+    state_.QueueLongEnqueued(ctx.clock.Now());
+    FetchDetailsBefore(ctx, now + collection_.interval);
+    if (detail_error_) result.outcome = std::unexpected(*detail_error_);
+  }
+  if (ctx.detail_api != nullptr) NoteDetailsCurrent(ctx.clock.Now());
   WarnIfBehind(now);
   state_.Evict(ctx.clock.Now());
   result.watermark = watermark_;
@@ -305,6 +362,9 @@ Result<void> MailtrapCollector::RestoreState(std::string_view blob) {
   return {};
 }
 
-void MailtrapCollector::Snapshot(metrics::MetricSet& out) const { AddMailtrapSeries(state_, out); }
+void MailtrapCollector::Snapshot(metrics::MetricSet& out) const {
+  AddMailtrapSeries(state_, out);
+  AddSendingDomainSeries(account_.name, sending_domains_, out);
+}
 
 }  // namespace ele

@@ -11,7 +11,9 @@
 //      that find nothing new wait longer (up to kMaxRefreshBackoff times
 //      refresh_interval), until activity returns.
 // Part 1 takes what it needs, part 2 what is left of the cycle's share (at
-// least one page), part 3 the rest. Parts 2 and 3 resume by cursor where the
+// least one page), part 3 the rest. Message details (events) have their own
+// budget, spent whenever the list reads wait: for a slot, for a reply (on a
+// second thread), for the next cycle. Parts 2 and 3 resume by cursor where the
 // previous cycle stopped; email_logs_exporter_part_lag_seconds shows how far
 // behind each part is.
 #pragma once
@@ -73,11 +75,18 @@ class MailtrapCollector final : public Collector, public PersistentState {
   Result<void> ReadRefresh(CycleContext& ctx, TimePoint now, std::int64_t covered_from, int allowance, int* used);
   Duration RefreshWait() const;
   void WarnIfBehind(TimePoint now);
-  // Message details (events) through the detail budget, after the list parts.
-  Result<void> ReadDetails(CycleContext& ctx);
+  // Message details (events) through their own budget, in every moment the
+  // list reads leave it idle.
+  Result<HttpResponse> ListGet(CycleContext& ctx, const HttpRequest& request);
+  void FetchDetailsBefore(CycleContext& ctx, TimePoint deadline);
+  bool FetchOneDetail(CycleContext& ctx);
+  Result<void> FetchDetail(CycleContext& ctx, const PendingDetail& next);
+  void NoteDetailsCurrent(TimePoint now);
 
   std::string DescribeHttpError(const HttpResponse& response) const;
   int PerCycle(int requests_per_minute) const;
+  void WarnIfNoRoomForRefresh() const;
+  std::string AccountUrl(std::string path) const;
   std::string EmailLogsUrl() const;
   HttpRequest Request(std::string url) const;
 
@@ -87,6 +96,7 @@ class MailtrapCollector final : public Collector, public PersistentState {
   std::optional<TimePoint> watermark_;
   std::map<std::int64_t, std::string> domain_names_;
   std::optional<TimePoint> domains_fetched_at_;
+  std::vector<events::SendingDomain> sending_domains_;  // as last listed: their health gauges
 
   std::optional<Read> new_read_;           // part 1, kept when interrupted
   std::optional<Read> straggler_read_;     // part 2
@@ -98,6 +108,7 @@ class MailtrapCollector final : public Collector, public PersistentState {
   // Every change of its messages up to these times has been read.
   std::optional<TimePoint> stragglers_current_as_of_, refresh_current_as_of_, details_current_as_of_;
   TimePoint last_behind_warning_{};
+  std::optional<Error> detail_error_;  // this cycle's, reported at its end
 };
 
 }  // namespace ele

@@ -66,11 +66,30 @@ Status ReadMessage(const Json& json, const Path& path, events::OutboundSighting&
   return fields.Take();
 }
 
-// Only bounces' details are used; other events' details are not validated,
-// so a change in, say, click details cannot reject a whole message.
-void ReadBounceCategory(const Json& json, const Path& path, Fields& fields, events::DeliveryEvent& out) {
-  if (out.type != events::DeliveryEventType::kBounce && out.type != events::DeliveryEventType::kSoftBounce) return;
+// `key` of `json` when it is a string; else none. For fields whose absence
+// or change of type must not reject what carries them.
+std::optional<std::string> LenientString(const Json& json, std::string_view key) {
+  const auto it = json.find(key);
+  if (it == json.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::optional<bool> LenientBool(const Json& json, std::string_view key) {
+  const auto it = json.find(key);
+  if (it == json.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+
+// Only the details of deliveries and bounces are used; other events'
+// details are not validated, so a change in, say, click details cannot
+// reject a whole message. The mailbox provider is read leniently: its value
+// set is not documented.
+void ReadEventDetails(const Json& json, const Path& path, Fields& fields, events::DeliveryEvent& out) {
+  const bool bounce = out.type == events::DeliveryEventType::kBounce || out.type == events::DeliveryEventType::kSoftBounce;
+  if (!bounce && out.type != events::DeliveryEventType::kDelivery) return;
   auto it = json.find("details");
+  if (it != json.end() && it->is_object()) out.mailbox_provider = LenientString(*it, "email_service_provider");
+  if (!bounce) return;
   if (it == json.end() || it->is_null()) return;
   if (!it->is_object()) {
     fields.Merge(Fail(path.Member("details"), Expected("object", *it).error().message));
@@ -88,7 +107,7 @@ Status ReadEvent(const Json& json, const Path& path, events::DeliveryEvent& out)
       .Required("created_at", ToTimestamp, out.created_at_ms);
   if (!fields.ok()) return fields.Take();
   out.type = events::DeliveryEventTypeFromName(out.type_name);
-  ReadBounceCategory(json, path, fields, out);
+  ReadEventDetails(json, path, fields, out);
   return fields.Take();
 }
 
@@ -124,6 +143,11 @@ Status ReadSendingDomain(const Json& json, const Path& path, SendingDomain& out)
       HasValue(json, "domain_name") || !HasValue(json, "name") ? "domain_name" : "name";
   Fields fields(json, path);
   fields.Required("id", ToInt, out.id).Required(name_key, ToString, out.name);
+  if (!fields.ok()) return fields.Take();
+  out.dns_verified = LenientBool(json, "dns_verified");
+  out.compliance_status = LenientString(json, "compliance_status");
+  out.open_tracking_enabled = LenientBool(json, "open_tracking_enabled");
+  out.click_tracking_enabled = LenientBool(json, "click_tracking_enabled");
   return fields.Take();
 }
 

@@ -26,10 +26,7 @@ struct ListPage {
   friend bool operator==(const ListPage&, const ListPage&) = default;
 };
 
-struct SendingDomain {
-  std::int64_t id = 0;
-  std::string name;
-};
+using events::SendingDomain;
 
 Result<ListPage> ParseListPage(std::string_view body);
 // The same without the simdjson fast path: the reference the fast path must
@@ -37,6 +34,9 @@ Result<ListPage> ParseListPage(std::string_view body);
 Result<ListPage> ParseListPageReference(std::string_view body);
 Result<events::MessageHistory> ParseMessageDetail(std::string_view body);
 // Accepts `{"data": [...]}` and a bare array; the name is `domain_name` or `name`.
+// The health fields (dns_verified, compliance_status, open_tracking_enabled,
+// click_tracking_enabled) are read when present with their documented type
+// and left empty otherwise: a change there must not cost the domain names.
 Result<std::vector<SendingDomain>> ParseSendingDomains(std::string_view body);
 
 // The human text of an error body (`error`, `errors` as string or array, or
