@@ -334,6 +334,35 @@ TEST_F(MailtrapCollectorTest, RefreshPassesArePacedAndBackOffWhileNothingChanges
   EXPECT_LE(static_cast<double>(http.requests.size()) / 136, 1.5) << "an idle account costs about one call a cycle";
 }
 
+// At a 1 s interval and 30 list calls a minute, a new-message read every
+// cycle would take every call; it runs every 4 s (two spacings) instead, so
+// the refresh still reads the late opens of older messages, and new mail is
+// still counted within seconds.
+TEST_F(MailtrapCollectorTest, ShortIntervalLeavesListCallsForTheRefresh) {
+  MiniMailtrap api;
+  for (int i = 0; i < 10; ++i) api.rows.push_back({"old" + std::to_string(i), "delivered", ToUnixMillis(kStart - std::chrono::minutes(30 + i)), 1, 0});
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(30);
+  account.refresh_interval = 15s;
+  collection.interval = 1s;
+  MailtrapCollector collector(account, collection);
+  const TimePoint started = clock.Now();
+  for (int cycle = 0; clock.Now() < started + 3min; ++cycle) {
+    if (cycle == 20) {
+      for (auto& row : api.rows) row.opens = 3;  // late opens of every old message
+    }
+    if (cycle == 40) api.rows.insert(api.rows.begin(), {"new", "delivered", ToUnixMillis(clock.Now()), 0, 0});
+    ASSERT_TRUE(Cycle(collector, http, budget).success());
+    clock.Set(std::max(clock.Now(), started + (cycle + 1) * collection.interval));
+  }
+  EXPECT_EQ(Value(collector, m::kMtOpensTotal, labels), 30) << "the refresh read the late opens";
+  EXPECT_EQ(Value(collector, m::kMtMessagesTotal, With("delivered")), 11);
+  EXPECT_LE(MaxInAnyMinute(http.times), 30);
+  const auto status = collector.Status();
+  ASSERT_TRUE(status.watermark.has_value());
+  EXPECT_LE(clock.Now() - *status.watermark, 6s) << "new mail stays within two list-call spacings and a cycle";
+}
+
 TEST_F(MailtrapCollectorTest, UnresolvableDomainsLabelById) {
   MiniMailtrap api;
   api.domains_fail = true;

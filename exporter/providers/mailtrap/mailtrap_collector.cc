@@ -38,19 +38,7 @@ constexpr const char* kNotEnqueuedFilter = "&filters[status][operator]=not_equal
 }  // namespace
 
 MailtrapCollector::MailtrapCollector(MailtrapAccount account, CollectionConfig collection)
-    : account_(std::move(account)), collection_(collection), state_(StateOptions(account_, collection_)) {
-  WarnIfNoRoomForRefresh();
-}
-
-// The new-message read takes at least one list call a cycle; with a share
-// of one, nothing is left for the refresh, and late opens, clicks and
-// opt-outs are never counted.
-void MailtrapCollector::WarnIfNoRoomForRefresh() const {
-  if (PerCycle(account_.requests_per_minute) >= 2) return;
-  LogWarn("collection.interval leaves this account fewer than 2 list calls a cycle; the new-message read takes them all and "
-          "later opens, clicks and opt-outs are not counted: raise collection.interval to at least 120s / requests_per_minute",
-          {{"provider", "mailtrap"}, {"account", account_.name}, {"requests_per_minute", account_.requests_per_minute}});
-}
+    : account_(std::move(account)), collection_(collection), state_(StateOptions(account_, collection_)) {}
 
 bool MailtrapCollector::Reconfigure(const MailtrapAccount& account, const CollectionConfig& collection) {
   if (account.name != account_.name || account.base_url != account_.base_url || account.account_id != account_.account_id ||
@@ -60,7 +48,6 @@ bool MailtrapCollector::Reconfigure(const MailtrapAccount& account, const Collec
   account_ = account;
   collection_ = collection;
   state_.set_options(StateOptions(account_, collection_));
-  WarnIfNoRoomForRefresh();
   return true;
 }
 
@@ -161,7 +148,16 @@ bool MailtrapCollector::StartRefreshPass(TimePoint now, std::int64_t new_window_
   return true;
 }
 
+// Two list-call spacings: the new-message read takes at least one call, so
+// running it more often than this would leave parts 2 and 3 nothing.
+Duration MailtrapCollector::NewReadSpacing() const {
+  return 2 * Duration(std::chrono::minutes(1)) / std::max(1, account_.requests_per_minute);
+}
+
 Result<std::int64_t> MailtrapCollector::ReadNew(CycleContext& ctx, TimePoint now, int* used) {
+  // A short interval: the read waits (its window grows by as much), and the
+  // cycles between spend the share on the older parts.
+  if (!new_read_ && last_new_read_ && now - last_new_read_->started < NewReadSpacing()) return last_new_read_->from_ms;
   if (!new_read_) {
     const TimePoint earliest = now - collection_.lookback;
     const TimePoint from = watermark_ ? std::max(earliest, *watermark_ - collection_.overlap) : earliest;
@@ -172,6 +168,7 @@ Result<std::int64_t> MailtrapCollector::ReadNew(CycleContext& ctx, TimePoint now
   if (auto step = Continue(ctx, *new_read_, INT32_MAX, used); !step) return std::unexpected(step.error());
   const std::int64_t covered_from = new_read_->from_ms;
   watermark_ = FromUnixMillis(new_read_->to_ms);
+  last_new_read_ = LastNewRead{FromUnixMillis(new_read_->to_ms), covered_from};
   new_read_.reset();
   return covered_from;
 }

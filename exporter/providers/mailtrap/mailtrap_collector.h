@@ -2,7 +2,8 @@
 // account, shared with the customer's other tools, so each cycle spends its
 // share of `requests_per_minute` in order of value (README, "Mailtrap request
 // budget"):
-//   1. new messages: sent since the watermark minus the overlap, every page;
+//   1. new messages: sent since the watermark minus the overlap, every page
+//      (at most every two list-call spacings, when the interval is shorter);
 //   2. stragglers: messages still enqueued when they left the overlap window
 //      (only those no longer enqueued are asked for);
 //   3. a rolling refresh of the lookback, asking only for messages that can
@@ -85,7 +86,7 @@ class MailtrapCollector final : public Collector, public PersistentState {
 
   std::string DescribeHttpError(const HttpResponse& response) const;
   int PerCycle(int requests_per_minute) const;
-  void WarnIfNoRoomForRefresh() const;
+  Duration NewReadSpacing() const;
   std::string AccountUrl(std::string path) const;
   std::string EmailLogsUrl() const;
   HttpRequest Request(std::string url) const;
@@ -99,6 +100,11 @@ class MailtrapCollector final : public Collector, public PersistentState {
   std::vector<events::SendingDomain> sending_domains_;  // as last listed: their health gauges
 
   std::optional<Read> new_read_;           // part 1, kept when interrupted
+  struct LastNewRead {
+    TimePoint started;                     // its window's end
+    std::int64_t from_ms = 0;              // its window's start
+  };
+  std::optional<LastNewRead> last_new_read_;
   std::optional<Read> straggler_read_;     // part 2
   TimePoint straggler_read_started_{};
   std::vector<Read> refresh_reads_;        // part 3, current pass
