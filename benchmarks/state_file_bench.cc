@@ -48,11 +48,11 @@ const MailtrapState& FullMailtrap() {
 
 std::string EncodeBlob(const JetEmailState& state) { return JetEmailStateCodec::Encode(state, std::nullopt); }
 std::string EncodeBlob(const MailtrapState& state) { return MailtrapStateCodec::Encode(state, std::nullopt); }
-bool DecodeBlob(const std::string& blob, JetEmailState* state) {
+bool DecodeBlob(std::string_view blob, JetEmailState* state) {
   std::optional<TimePoint> watermark;
   return JetEmailStateCodec::Decode(blob, state, &watermark);
 }
-bool DecodeBlob(const std::string& blob, MailtrapState* state) {
+bool DecodeBlob(std::string_view blob, MailtrapState* state) {
   std::optional<TimePoint> watermark;
   return MailtrapStateCodec::Decode(blob, state, &watermark);
 }
@@ -79,9 +79,9 @@ void Load(benchmark::State& state, const State& full, const char* key, const Opt
   for (auto _ : state) {
     StateFile file(path);
     if (const auto loaded = file.Load(); !loaded) state.SkipWithError(loaded.error().message.c_str());
-    const std::string blob = file.Blob(key);
+    const StateFile::BlobRef blob = file.Blob(key);
     auto restored = std::make_unique<State>(options);
-    if (!DecodeBlob(blob, restored.get()) || restored->tracked() != full.tracked()) state.SkipWithError("state did not decode");
+    if (!DecodeBlob(blob.bytes(), restored.get()) || restored->tracked() != full.tracked()) state.SkipWithError("state did not decode");
     state.PauseTiming();  // dropping a million messages is not part of loading
     restored.reset();
     state.ResumeTiming();

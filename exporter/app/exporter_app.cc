@@ -125,10 +125,10 @@ const Account* FindByName(const std::vector<Account>& accounts, const std::strin
 template <typename ProviderCollector, typename Account>
 std::unique_ptr<Collector> ExporterApp::Restored(const std::string& key, const Account& account) {
   auto collector = std::make_unique<ProviderCollector>(account, config_->collection);
-  const std::string blob = state_file_ ? state_file_->Blob(key) : "";
+  const StateFile::BlobRef blob = state_file_ ? state_file_->Blob(key) : StateFile::BlobRef();
   if (blob.empty()) return collector;
   const CollectorStatus status = collector->Status();
-  if (const Result<void> restored = collector->RestoreState(blob); !restored) {
+  if (const Result<void> restored = collector->RestoreState(blob.bytes()); !restored) {
     LogError("saved state of this account is malformed; starting it afresh",
              {{"provider", std::string(status.provider)}, {"account", account.name}, {"error", restored.error().message}});
     hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"load"});

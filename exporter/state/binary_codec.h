@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "exporter/state/huge_pages.h"
+
 namespace ele {
 
 class BinaryWriter {
@@ -37,7 +39,10 @@ class BinaryWriter {
     for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
     out_.append(buf, 8);
   }
-  void Reserve(size_t bytes) { out_.reserve(out_.size() + bytes); }
+  void Reserve(size_t bytes) {
+    out_.reserve(out_.size() + bytes);
+    AdviseHugePages(out_.data() + out_.size(), bytes);  // the untouched rest of a fresh buffer
+  }
   std::string& data() { return out_; }
 
  private:
@@ -73,9 +78,16 @@ class BinaryReader {
     return true;
   }
   bool Str(std::string* s) {
+    std::string_view view;
+    if (!View(&view)) return false;
+    s->assign(view);
+    return true;
+  }
+  // As Str, without a copy: a view into the reader's input.
+  bool View(std::string_view* s) {
     std::uint64_t n = 0;
     if (!U64(&n) || n > in_.size() - pos_) return Fail();
-    s->assign(in_.data() + pos_, n);
+    *s = in_.substr(pos_, n);
     pos_ += n;
     return true;
   }

@@ -130,7 +130,7 @@ bool JetEmailStateCodec::DecodeCounts(BinaryReader& in, JetEmailCounts* counts) 
 // seen past the bits. About 50 bytes a message.
 
 void JetEmailStateCodec::EncodeMessages(const JetEmailState& state, BinaryWriter& out) {
-  out.Reserve(state.messages_.size() * 48 + state.action_ids_.size() * 8);
+  out.Reserve(state.messages_.size() * 56 + state.action_ids_.size() * 8);  // about 52 bytes a message: never grown again
   out.U64(state.messages_.size());
   for (const JetEmailState::Message& msg : state.messages_) {
     EncodeKey(msg.key, out);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "exporter/state/binary_codec.h"
+#include "exporter/state/huge_pages.h"
 
 namespace ele {
 namespace {
@@ -66,7 +67,10 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   const size_t expected = ::fstat(fd, &info) == 0 && info.st_size > 0 ? static_cast<size_t>(info.st_size) : 0;
   bool failed = false;
   std::string bytes;
-  bytes.resize_and_overwrite(expected, [&](char* data, size_t size) { return ReadUpTo(fd, data, size, &failed); });
+  bytes.resize_and_overwrite(expected, [&](char* data, size_t size) {
+    AdviseHugePages(data, size);
+    return ReadUpTo(fd, data, size, &failed);
+  });
   char more[4096];  // whatever the file grew by since fstat
   while (!failed) {
     const size_t n = ReadUpTo(fd, more, sizeof more, &failed);
@@ -89,6 +93,9 @@ bool WriteAll(int fd, std::string_view data) {
   return true;
 }
 
+std::string_view BytesOf(const std::string& blob) { return blob; }
+std::string_view BytesOf(const StateFile::BlobRef& blob) { return blob.bytes(); }
+
 // The file as pieces in order: header, payload (the blob count, then per
 // blob its key and its length, then the blob itself), CRC. The blobs are
 // referenced, not copied: a million tracked messages make a 50 MB blob, and
@@ -96,21 +103,23 @@ bool WriteAll(int fd, std::string_view data) {
 // with two copies on this machine class).
 class FilePieces {
  public:
-  explicit FilePieces(const StateFile::Blobs& blobs) {
+  // `blobs`: (key, blob) in key order.
+  template <typename Blobs>
+  explicit FilePieces(const Blobs& blobs) {
     BinaryWriter count;
     count.U64(blobs.size());
     prefixes_.push_back(std::move(count.data()));
     for (const auto& [key, blob] : blobs) {
       BinaryWriter prefix;
       prefix.Str(key);
-      prefix.U64(blob.size());  // BinaryWriter::Str's length; the blob's bytes follow
+      prefix.U64(BytesOf(blob).size());  // BinaryWriter::Str's length; the blob's bytes follow
       prefixes_.push_back(std::move(prefix.data()));
     }
     payload_.push_back(prefixes_[0]);
     size_t i = 1;
     for (const auto& [key, blob] : blobs) {
       payload_.push_back(prefixes_[i++]);
-      payload_.push_back(blob);
+      payload_.push_back(BytesOf(blob));
     }
     uLong crc = crc32(0L, Z_NULL, 0);
     size_t size = 0;
@@ -151,6 +160,14 @@ std::string StateFile::Encode(const Blobs& blobs) {
 }
 
 Result<StateFile::Blobs> StateFile::Decode(std::string_view bytes) {
+  Result<BlobViews> views = DecodeViews(bytes);
+  if (!views) return std::unexpected(views.error());
+  Blobs blobs;
+  for (const auto& [key, blob] : *views) blobs.emplace(key, std::string(blob));
+  return blobs;
+}
+
+Result<StateFile::BlobViews> StateFile::DecodeViews(std::string_view bytes) {
   constexpr size_t kHeader = 8 + 4 + 8;
   if (bytes.size() < kHeader + 4 || bytes.substr(0, 8) != kMagic) return Fail("not a state file of this exporter");
   const auto version = static_cast<std::uint32_t>(GetLE(bytes, 8, 4));
@@ -161,13 +178,16 @@ Result<StateFile::Blobs> StateFile::Decode(std::string_view bytes) {
   if (length != bytes.size() - kHeader - 4) return Fail("state file is truncated or has trailing bytes");
   const std::string_view payload = bytes.substr(kHeader, length);
   if (Crc(payload) != static_cast<std::uint32_t>(GetLE(bytes, kHeader + length, 4))) return Fail("state file checksum mismatch (corrupt)");
-  Blobs blobs;
+  BlobViews blobs;
   BinaryReader reader(payload);
   std::uint64_t count = 0;
   reader.Count(&count);
   for (std::uint64_t i = 0; i < count && reader.ok(); ++i) {
-    std::string key, blob;
-    if (reader.Str(&key) && reader.Str(&blob)) blobs[key] = std::move(blob);
+    std::string key;
+    std::string_view blob;
+    if (!reader.Str(&key) || !reader.View(&blob)) break;
+    if (!blobs.empty() && key <= blobs.back().first) return Fail("state file payload is malformed");  // written in key order, once each
+    blobs.emplace_back(std::move(key), blob);
   }
   if (!reader.ok() || !reader.at_end()) return Fail("state file payload is malformed");
   return blobs;
@@ -177,11 +197,12 @@ Result<void> StateFile::Load() {
   std::lock_guard lock(mutex_);
   blobs_.clear();
   if (::access(path_.c_str(), F_OK) != 0 && errno == ENOENT) return {};  // a fresh start
-  const Result<std::string> bytes = ReadWholeFile(path_);
-  if (!bytes) return Fail("cannot read state file " + path_ + ": " + bytes.error().message);
-  Result<Blobs> decoded = Decode(*bytes);
+  Result<std::string> read = ReadWholeFile(path_);
+  if (!read) return Fail("cannot read state file " + path_ + ": " + read.error().message);
+  const auto bytes = std::make_shared<const std::string>(std::move(*read));
+  const Result<BlobViews> decoded = DecodeViews(*bytes);
   if (decoded) {
-    blobs_ = std::move(*decoded);
+    for (const auto& [key, blob] : *decoded) blobs_.emplace(key, BlobRef(bytes, blob));
     return {};
   }
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -191,15 +212,16 @@ Result<void> StateFile::Load() {
   return Fail(path_ + ": " + decoded.error().message + "; moved aside to " + aside + " and starting fresh");
 }
 
-std::string StateFile::Blob(const std::string& key) const {
+StateFile::BlobRef StateFile::Blob(const std::string& key) const {
   std::lock_guard lock(mutex_);
   auto it = blobs_.find(key);
-  return it == blobs_.end() ? "" : it->second;
+  return it == blobs_.end() ? BlobRef() : it->second;
 }
 
 Result<void> StateFile::Save(const std::string& key, std::string blob) {
+  auto owned = std::make_shared<const std::string>(std::move(blob));
   std::lock_guard lock(mutex_);
-  blobs_[key] = std::move(blob);
+  blobs_[key] = BlobRef(owned, *owned);
   return WriteLocked();
 }
 

@@ -1,6 +1,7 @@
 #include "exporter/state/state_file.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -45,8 +46,68 @@ TEST_F(StateFileTest, SavesAndLoadsEveryBlob) {
   EXPECT_FALSE(fs::exists(path + ".tmp"));
   StateFile again(path);
   EXPECT_TRUE(again.Load().has_value());
-  EXPECT_EQ(again.Blob("jetemail/main"), std::string("blob-a\0with-nul", 15));
-  EXPECT_EQ(again.Blob("mailtrap/prod"), "blob-b");
+  EXPECT_EQ(again.Blob("jetemail/main").bytes(), std::string_view("blob-a\0with-nul", 15));
+  EXPECT_EQ(again.Blob("mailtrap/prod").bytes(), "blob-b");
+}
+
+// Loading hands out views into the file as read, without copies; a view
+// stays valid while its account, or another, saves a new blob, and the
+// other accounts' loaded blobs are written back unchanged.
+TEST_F(StateFileTest, LoadedBlobsStayValidAcrossLaterSaves) {
+  const std::string big(3u << 20, 'x');  // large enough for the huge-page advice
+  {
+    StateFile file(path);
+    ASSERT_TRUE(file.Save("jetemail/main", big).has_value());
+    ASSERT_TRUE(file.Save("mailtrap/prod", "blob-b").has_value());
+  }
+  StateFile file(path);
+  ASSERT_TRUE(file.Load().has_value());
+  const StateFile::BlobRef jet = file.Blob("jetemail/main");
+  const StateFile::BlobRef mt = file.Blob("mailtrap/prod");
+  ASSERT_TRUE(file.Save("mailtrap/prod", "blob-b2").has_value());
+  ASSERT_TRUE(file.Save("jetemail/main", "small now").has_value());
+  EXPECT_EQ(jet.bytes(), big);
+  EXPECT_EQ(mt.bytes(), "blob-b");
+  ASSERT_TRUE(file.Remove("jetemail/main").has_value());
+  StateFile again(path);
+  ASSERT_TRUE(again.Load().has_value());
+  EXPECT_TRUE(again.Blob("jetemail/main").empty());
+  EXPECT_EQ(again.Blob("mailtrap/prod").bytes(), "blob-b2");
+}
+
+// A state file around `payload`: magic, version, length, payload, CRC-32.
+std::string Sealed(const std::string& payload) {
+  std::string out = "ELESTATE";
+  auto put = [&](std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  };
+  put(StateFile::kFormatVersion, 4);
+  put(payload.size(), 8);
+  out += payload;
+  put(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())), 4);
+  return out;
+}
+
+std::string Payload(const std::vector<std::pair<std::string, std::string>>& blobs) {
+  BinaryWriter out;
+  out.U64(blobs.size());
+  for (const auto& [key, blob] : blobs) {
+    out.Str(key);
+    out.Str(blob);
+  }
+  return out.data();
+}
+
+// Blobs are written once each, in key order; a file with a key twice
+// (which one would win?) or out of order is not one this exporter wrote.
+TEST_F(StateFileTest, DuplicateOrUnorderedKeysAreMalformed) {
+  EXPECT_EQ(Sealed(Payload({{"a", "1"}, {"b", "2"}})), StateFile::Encode({{"a", "1"}, {"b", "2"}})) << "the layout as documented";
+  EXPECT_TRUE(StateFile::Decode(Sealed(Payload({{"a", "1"}, {"b", "2"}}))).has_value());
+  for (const auto& blobs : {std::vector<std::pair<std::string, std::string>>{{"a", "1"}, {"a", "2"}}, {{"b", "1"}, {"a", "2"}}}) {
+    const auto decoded = StateFile::Decode(Sealed(Payload(blobs)));
+    ASSERT_FALSE(decoded.has_value());
+    EXPECT_EQ(decoded.error().message, "state file payload is malformed");
+  }
 }
 
 TEST_F(StateFileTest, CorruptTruncatedOrForeignFilesAreMovedAsideAndReported) {
@@ -68,7 +129,7 @@ TEST_F(StateFileTest, CorruptTruncatedOrForeignFilesAreMovedAsideAndReported) {
     EXPECT_NE(error.find(expected), std::string::npos) << error;
     EXPECT_NE(error.find("moved aside"), std::string::npos) << error;
     EXPECT_FALSE(fs::exists(path));
-    EXPECT_EQ(file.Blob("jetemail/main"), "");
+    EXPECT_TRUE(file.Blob("jetemail/main").empty());
   }
   EXPECT_EQ(FilesStartingWith("state.bin.corrupt-"), 1u) << "same second: the last one wins; nothing crashed";
 }
