@@ -39,16 +39,17 @@ void ExporterApp::OpenStateFile(const std::string& path) {
   }
 }
 
-void ExporterApp::SaveState(const Collector& collector) {
-  if (!state_file_) return;
+bool ExporterApp::SaveState(const Collector& collector) {
+  if (!state_file_) return true;
   const CollectorStatus status = collector.Status();
   const std::string key = AccountWorker::KeyOf(status.provider, status.account);
   if (const Result<void> saved = state_file_->Save(key, PersistenceOf(collector).EncodeState()); !saved) {
     LogError("state file not saved", {{"provider", std::string(status.provider)}, {"account", status.account}, {"error", saved.error().message}});
     hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"save"});
-    return;
+    return false;
   }
   hub_.SetGlobal(metrics::kStateFileLastSave, {}, ToUnixSeconds(clock_.Now()));
+  return true;
 }
 
 Result<void> ExporterApp::Start() {
@@ -85,8 +86,7 @@ std::unique_ptr<AccountWorker> ExporterApp::MakeWorker(std::unique_ptr<Collector
   auto after_cycle = [this, saved_changes](const Collector& c, const CycleResult&) {
     const std::uint64_t changes = PersistenceOf(c).changes();
     if (changes == *saved_changes) return;
-    *saved_changes = changes;
-    SaveState(c);
+    if (SaveState(c)) *saved_changes = changes;  // a failed save is tried again after the next cycle
   };
   // A detail endpoint gets its own HTTP client, so its calls can go on
   // while a list call waits for its reply.
@@ -152,6 +152,9 @@ void ExporterApp::AdoptOrStart(Workers& previous, std::string_view provider, con
   std::unique_ptr<Collector> collector;
   if (it != previous.end()) {
     it->second->Stop();
+    // A cycle stopped midway has counted what it has not saved; the new
+    // worker publishes at once, and /metrics shows only what is saved.
+    SaveState(it->second->collector());
     auto* old_collector = dynamic_cast<ProviderCollector*>(&it->second->collector());
     if (old_collector != nullptr && old_collector->Reconfigure(account, config_->collection)) {
       collector = it->second->ReleaseCollector();

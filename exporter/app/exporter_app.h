@@ -54,7 +54,7 @@ class ExporterApp {
   std::unique_ptr<AccountWorker> MakeWorker(std::unique_ptr<Collector> collector, int requests_per_minute,
                                             int detail_requests_per_minute);
   void OpenStateFile(const std::string& path);
-  void SaveState(const Collector& collector);
+  bool SaveState(const Collector& collector);  // false when the save failed (logged and counted)
   void RecordReload(bool ok);
 
   std::string config_path_;

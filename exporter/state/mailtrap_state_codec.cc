@@ -136,7 +136,9 @@ bool MailtrapStateCodec::DecodeCountTables(BinaryReader& in, MailtrapCounts* cou
 // ids. About 30 bytes a message. Then the detail queue.
 
 void MailtrapStateCodec::EncodeMessages(const MailtrapState& state, BinaryWriter& out) {
-  out.Reserve(state.messages_.size() * 40 + state.event_keys_.size() * 8);  // about 37 bytes a message: never grown again
+  // About 37 bytes a message, 24 a queued detail: reserved whole, so the
+  // buffer is not grown (and copied) again.
+  out.Reserve(state.messages_.size() * 40 + state.event_keys_.size() * 8 + state.details_.size() * 32 + state.irregular_ids_.size() * 64);
   out.U64(state.messages_.size());
   for (const MailtrapState::Message& msg : state.messages_) {
     EncodeKey(msg.key, out);

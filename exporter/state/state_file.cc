@@ -203,6 +203,7 @@ Result<void> StateFile::Load() {
   const Result<BlobViews> decoded = DecodeViews(*bytes);
   if (decoded) {
     for (const auto& [key, blob] : *decoded) blobs_.emplace(key, BlobRef(bytes, blob));
+    loaded_ = bytes;
     return {};
   }
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -222,13 +223,29 @@ Result<void> StateFile::Save(const std::string& key, std::string blob) {
   auto owned = std::make_shared<const std::string>(std::move(blob));
   std::lock_guard lock(mutex_);
   blobs_[key] = BlobRef(owned, *owned);
+  ReleaseLoadedLocked();
   return WriteLocked();
 }
 
 Result<void> StateFile::Remove(const std::string& key) {
   std::lock_guard lock(mutex_);
   if (blobs_.erase(key) == 0) return {};
+  ReleaseLoadedLocked();
   return WriteLocked();
+}
+
+// At the first write the accounts that have not saved their own blob yet
+// (idle ones, failing ones, ones no longer configured) get a copy of it, so
+// the whole file as loaded is not held next to what replaced it.
+void StateFile::ReleaseLoadedLocked() {
+  if (!loaded_) return;
+  for (auto& [key, blob] : blobs_) {
+    if (blob.SharesOwner(loaded_)) {
+      auto copy = std::make_shared<const std::string>(blob.bytes());
+      blob = BlobRef(copy, *copy);
+    }
+  }
+  loaded_.reset();
 }
 
 Result<void> StateFile::WriteLocked() {

@@ -37,6 +37,7 @@ class StateFile {
     BlobRef(std::shared_ptr<const std::string> owner, std::string_view bytes) : owner_(std::move(owner)), bytes_(bytes) {}
     std::string_view bytes() const { return bytes_; }
     bool empty() const { return bytes_.empty(); }
+    bool SharesOwner(const std::shared_ptr<const std::string>& owner) const { return owner_ == owner; }
 
    private:
     std::shared_ptr<const std::string> owner_;
@@ -64,10 +65,12 @@ class StateFile {
   using BlobViews = std::vector<std::pair<std::string, std::string_view>>;
   static Result<BlobViews> DecodeViews(std::string_view bytes);
   Result<void> WriteLocked();
+  void ReleaseLoadedLocked();
 
   std::string path_;
   mutable std::mutex mutex_;
   std::map<std::string, BlobRef> blobs_;
+  std::shared_ptr<const std::string> loaded_;  // the file as read, until the first write
 };
 
 }  // namespace ele

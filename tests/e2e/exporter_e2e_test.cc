@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
+
 #include "tests/e2e/harness.h"
 #include "tests/fakes/fake_api_server.h"
 
@@ -127,6 +129,51 @@ TEST_F(ExporterE2ETest, ReloadAppliesGoodConfigsAndRefusesBadOnes) {
   dir.Write("config.yaml", Config(api.base_url()));  // SIGHUP takes the same path
   exporter->Signal(SIGHUP);
   ASSERT_TRUE(WaitFor([&] { return !ParseMetrics(HttpGet(exporter->url("/metrics")).body).contains("email_logs_exporter_up{account=\"second\",provider=\"mailtrap\"}"); }, 10s));
+}
+
+// A reload stops a worker midway through a cycle, after its list reads and
+// some detail calls it has not saved yet; the new worker publishes at once.
+// Those counts are saved first, so a kill right after the reload loses
+// nothing /metrics showed.
+TEST_F(ExporterE2ETest, ReloadSavesWhatTheStoppedCycleCountedBeforeShowingIt) {
+  const std::string state = dir.path() + "/state.bin";
+  auto config = [&](const std::string& refresh) {
+    return "state_file: " + state + "\ncollection:\n  interval: 20s\n  lookback: 1h\n  overlap: 10s\n  request_timeout: 2s\n"
+           "mailtrap:\n  - name: prod\n    account_id: 123456\n    api_token_env: E2E_MT_TOKEN\n    base_url: " + api.base_url() +
+           "\n    requests_per_minute: 60\n    events: all\n    detail_requests_per_minute: 60\n    refresh_interval: " + refresh + "\n";
+  };
+  auto events = [](const std::map<std::string, double>& metrics) {
+    double sum = 0;
+    for (const auto& [series, value] : metrics) sum += series.starts_with("mailtrap_events_total{") ? value : 0;
+    return sum;
+  };
+  auto exporter = Launch(config("10m"));
+  // A detail a second through a 20 s interval: mid-cycle, more are counted
+  // than were saved at the end of the first cycle.
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(state) && events(ParseMetrics(HttpGet(exporter->url("/metrics")).body)) > 0; }, 60s));
+  auto details = [&] {
+    const auto requests = api.Requests();
+    return std::count_if(requests.begin(), requests.end(), [](const auto& r) { return r.kind == "detail" && r.status == 200; });
+  };
+  const auto saved_details = details();  // the first cycle's, saved at its end (a cycle is 20 s)
+  ASSERT_TRUE(WaitFor([&] { return details() >= saved_details + 5; }, 30s)) << "the next cycle fetches more before it saves";
+  dir.Write("config.yaml", config("11m"));  // the same account, reconfigured: its collector carries over
+  ASSERT_EQ(HttpPost(exporter->url("/-/reload")).status, 200);
+  const double shown = events(ParseMetrics(HttpGet(exporter->url("/metrics")).body));
+  exporter->Signal(SIGKILL);
+  exporter->Wait();
+  ExporterProcess again({"--config.file=" + dir.path() + "/config.yaml", "--web.listen-address=127.0.0.1:0"}, dir.path() + "/restarted.log", kTokens);
+  ASSERT_TRUE(again.WaitForAddress()) << again.Log();
+  ExporterProcess* restarted = &again;
+  // The account's series appear once its worker runs, restored from the file.
+  std::map<std::string, double> after;
+  ASSERT_TRUE(WaitFor([&] {
+    after = ParseMetrics(HttpGet(restarted->url("/metrics")).body);
+    return after.contains("email_logs_exporter_up{account=\"prod\",provider=\"mailtrap\"}");
+  }, 30s));
+  const double restored = events(after);
+  EXPECT_GE(restored, shown) << "a counter /metrics showed went down across a kill";
+  EXPECT_GT(shown, 0);
 }
 
 TEST_F(ExporterE2ETest, StartupErrorsExitOneWithOneLine) {

@@ -363,6 +363,71 @@ TEST_F(MailtrapCollectorTest, ShortIntervalLeavesListCallsForTheRefresh) {
   EXPECT_LE(clock.Now() - *status.watermark, 6s) << "new mail stays within two list-call spacings and a cycle";
 }
 
+// The health gauges come from the hourly domains list; when it has not been
+// read for three hours (the third failed attempt) they are dropped rather
+// than shown stale.
+TEST_F(MailtrapCollectorTest, SendingDomainHealthIsDroppedWhenTheListStaysUnreadable) {
+  MiniMailtrap api;
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) {
+    if (r.url.find("/sending_domains") != std::string::npos && !api.domains_fail) {
+      return Respond(200, R"({"data":[{"id":7,"domain_name":"mail.example.com","dns_verified":false}]})");
+    }
+    return api.Answer(r);
+  });
+  RequestBudget budget(30);
+  MailtrapCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
+  EXPECT_EQ(Value(collector, m::kMtSendingDomainDnsVerified, {"prod", "mail.example.com"}), 0);
+  m::MetricSet out;
+  collector.Snapshot(out);
+  ASSERT_NE(out.Find(m::kMtSendingDomainDnsVerified), nullptr);
+  EXPECT_EQ(out.Find(m::kMtSendingDomainDnsVerified)->size(), 1u);
+  api.domains_fail = true;
+  for (int hour = 1; hour <= 4; ++hour) {
+    clock.Advance(1h);
+    ASSERT_TRUE(Cycle(collector, http, budget).success());
+    m::MetricSet now;
+    collector.Snapshot(now);
+    const size_t series = now.Find(m::kMtSendingDomainDnsVerified) == nullptr ? 0 : now.Find(m::kMtSendingDomainDnsVerified)->size();
+    EXPECT_EQ(series, hour < 3 ? 1u : 0u) << "hour " << hour << ": dropped at the third failed attempt";
+  }
+}
+
+// Detail work changes the state, but it is no list activity: an idle
+// account with a detail backlog still backs its refresh passes off.
+TEST_F(MailtrapCollectorTest, DetailWorkDoesNotKeepTheRefreshFromBackingOff) {
+  MiniMailtrap api;
+  api.page_size = 50;
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = "f" + std::to_string(i);
+    api.rows.push_back({id, "not_delivered", ToUnixMillis(kStart - std::chrono::minutes(30) - std::chrono::seconds(i)), 1, 0});
+    api.events[id] = nlohmann::json::array({{{"event_type", "reject"}, {"created_at", mailtrap::FormatIso8601Ms(api.rows.back().sent_ms)}}});
+  }
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  account.refresh_interval = 10min;
+  account.detail_requests_per_minute = 5;  // a backlog for an hour
+  RequestBudget list_budget(30);
+  RequestBudget detail_budget(account.detail_requests_per_minute);
+  ApiCaller list_api("mailtrap", "prod", http, clock, stop, list_budget, self, 1);
+  ApiCaller detail_api("mailtrap", "prod", http, clock, stop, detail_budget, self, 2);
+  CycleContext ctx{clock, list_api, self, &detail_api};
+  MailtrapCollector collector(account, collection);
+  std::vector<int> pass_minutes;
+  const TimePoint started = clock.Now();
+  for (int minute = 0; minute <= 50; ++minute) {
+    clock.Set(std::max(clock.Now(), started + std::chrono::minutes(minute)));
+    const size_t before = http.requests.size();
+    ASSERT_TRUE(collector.RunCycle(ctx).success());
+    const bool pass_started = std::any_of(http.requests.begin() + static_cast<long>(before), http.requests.end(), [](const HttpRequest& r) {
+      const auto q = Query(r.url);
+      return One(q, "filters[opens_count][operator]") == "greater_than" && !q.contains("search_after");
+    });
+    if (pass_started) pass_minutes.push_back(minute);
+  }
+  ASSERT_GT(collector.Status().tracked_messages, 0u);
+  EXPECT_EQ(pass_minutes, (std::vector<int>{10, 30})) << "waits of 10, then 20 minutes: the passes found nothing new";
+}
+
 TEST_F(MailtrapCollectorTest, UnresolvableDomainsLabelById) {
   MiniMailtrap api;
   api.domains_fail = true;

@@ -69,6 +69,17 @@ TEST_F(StateFileTest, LoadedBlobsStayValidAcrossLaterSaves) {
   EXPECT_EQ(jet.bytes(), big);
   EXPECT_EQ(mt.bytes(), "blob-b");
   ASSERT_TRUE(file.Remove("jetemail/main").has_value());
+  std::weak_ptr<const std::string> loaded;
+  {
+    StateFile other(path);
+    ASSERT_TRUE(other.Load().has_value());
+    // The loaded file is held by the blobs only until the first write:
+    // then the accounts that did not save get their own copy.
+    const StateFile::BlobRef before = other.Blob("mailtrap/prod");
+    ASSERT_TRUE(other.Save("mailtrap/other", "third").has_value());
+    EXPECT_EQ(other.Blob("mailtrap/prod").bytes(), "blob-b2");
+    EXPECT_NE(other.Blob("mailtrap/prod").bytes().data(), before.bytes().data()) << "a copy, not a view into the file as loaded";
+  }
   StateFile again(path);
   ASSERT_TRUE(again.Load().has_value());
   EXPECT_TRUE(again.Blob("jetemail/main").empty());

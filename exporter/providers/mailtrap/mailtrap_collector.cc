@@ -108,7 +108,9 @@ Result<MailtrapCollector::Step> MailtrapCollector::Continue(CycleContext& ctx, R
       ctx.CountParseError("mailtrap", account_.name);
       return std::unexpected(page.error().Within("response was not the documented JSON"));
     }
+    const std::uint64_t before = state_.changes();
     state_.ApplyPage(page->messages, domain_names_, ctx.clock.Now());
+    list_changes_ += state_.changes() - before;  // detail work changes the state too, but is no list activity
     // An empty page ends the read even with a non-zero total_count.
     if (!page->next_page_cursor || page->messages.empty()) return Step::kDone;
     read.cursor = page->next_page_cursor;
@@ -129,6 +131,9 @@ void MailtrapCollector::RefreshDomains(CycleContext& ctx) {
   if (domains_fetched_at_ && now - *domains_fetched_at_ < kDomainRefresh) return;
   domains_fetched_at_ = now;  // a failure is retried after the same hour, not every cycle
   const auto domains = FetchSendingDomains(ctx);
+  if (!domains && domains_listed_at_ && now - *domains_listed_at_ > kDomainHealthValidity) {
+    sending_domains_.clear();  // no series rather than a verification state from hours ago
+  }
   if (!domains) {
     LogWarn("could not list sending domains; labelling domains by id",
             {{"provider", "mailtrap"}, {"account", account_.name}, {"error", domains.error().message}});
@@ -136,6 +141,7 @@ void MailtrapCollector::RefreshDomains(CycleContext& ctx) {
   }
   for (const auto& d : *domains) domain_names_[d.id] = d.name;
   sending_domains_ = *domains;
+  domains_listed_at_ = now;
 }
 
 bool MailtrapCollector::StartRefreshPass(TimePoint now, std::int64_t new_window_from_ms) {
@@ -208,10 +214,10 @@ Result<void> MailtrapCollector::ReadRefresh(CycleContext& ctx, TimePoint now, st
   }
   while (!refresh_reads_.empty() && *used < allowance) {
     int pages = 0;
-    const std::uint64_t changes_before = state_.changes();
+    const std::uint64_t changes_before = list_changes_;
     const Result<Step> step = Continue(ctx, refresh_reads_.back(), allowance - *used, &pages);
     *used += pages;
-    refresh_pass_found_change_ |= state_.changes() != changes_before;
+    refresh_pass_found_change_ |= list_changes_ != changes_before;
     if (!step) return std::unexpected(step.error());
     if (*step == Step::kPaused) break;
     refresh_reads_.pop_back();
@@ -257,19 +263,27 @@ void MailtrapCollector::WarnIfBehind(TimePoint now) {
 // own HTTP client). Either way a list call waits for at most one detail
 // call.
 Result<HttpResponse> MailtrapCollector::ListGet(CycleContext& ctx, const HttpRequest& request) {
-  if (!ctx.overlap_list_calls || ctx.detail_api == nullptr) {
-    FetchDetailsBefore(ctx, ctx.api.budget().NextSlot(ctx.clock.Now()));
-    return ctx.api.Get(request);
-  }
-  std::future<Result<HttpResponse>> call;
   try {
-    call = std::async(std::launch::async, [&ctx, &request] { return ctx.api.Get(request); });
-  } catch (const std::system_error&) {  // no thread to be had: one call at a time
-    return ctx.api.Get(request);
+    if (!ctx.overlap_list_calls || ctx.detail_api == nullptr) {
+      FetchDetailsBefore(ctx, ctx.api.budget().NextSlot(ctx.clock.Now()));
+      return ctx.api.Get(request);
+    }
+    std::future<Result<HttpResponse>> call;
+    try {
+      call = std::async(std::launch::async, [&ctx, &request] { return ctx.api.Get(request); });
+    } catch (const std::system_error&) {  // no thread to be had: one call at a time
+      return ctx.api.Get(request);
+    }
+    // A detail call starts only once its slot is due, so a list reply that
+    // arrives meanwhile is taken at once.
+    while (state_.NextDetail() && !detail_error_) {
+      if (call.wait_until(ctx.detail_api->budget().NextSlot(ctx.clock.Now())) == std::future_status::ready) break;
+      if (!FetchOneDetail(ctx)) break;
+    }
+    return call.get();
+  } catch (const std::exception& e) {  // allocation failure: this cycle fails, the next reads the same window
+    return Fail(std::string("list call failed: ") + e.what());
   }
-  while (call.wait_for(std::chrono::seconds(0)) != std::future_status::ready && FetchOneDetail(ctx)) {
-  }
-  return call.get();
 }
 
 // Details while a detail call can start before `deadline`.
@@ -322,13 +336,13 @@ CycleResult MailtrapCollector::RunCycle(CycleContext& ctx) {
   RefreshDomains(ctx);
   const int allowance = PerCycle(account_.requests_per_minute);
   int used = 0;
-  const std::uint64_t changes_before = state_.changes();
+  const std::uint64_t changes_before = list_changes_;
   const Result<std::int64_t> covered_from = ReadNew(ctx, now, &used);
   if (!covered_from) result.outcome = std::unexpected(covered_from.error());
   if (result.success()) result.outcome = ReadStragglers(ctx, now, *covered_from, allowance, &used);
   // New or newly delivered messages bring opens and clicks: refresh at the
   // configured pace again.
-  if (state_.changes() != changes_before) refresh_backoff_ = 1;
+  if (list_changes_ != changes_before) refresh_backoff_ = 1;
   if (result.success()) result.outcome = ReadRefresh(ctx, now, *covered_from, allowance, &used);
   if (result.success()) {
     // The rest of the interval, up to the next cycle, is the details' too.

@@ -35,6 +35,9 @@ namespace ele {
 class MailtrapCollector final : public Collector, public PersistentState {
  public:
   static constexpr std::chrono::hours kDomainRefresh{1};
+  // The sending domains' health gauges are dropped when the list could not
+  // be read for this long (three attempts).
+  static constexpr std::chrono::hours kDomainHealthValidity{3};
   static constexpr int kMaxPagesPerRead = 100'000;
   // A refresh pass that found no change doubles the wait before the next,
   // up to this many refresh_intervals; any change resets it. An idle account
@@ -98,6 +101,7 @@ class MailtrapCollector final : public Collector, public PersistentState {
   std::map<std::int64_t, std::string> domain_names_;
   std::optional<TimePoint> domains_fetched_at_;
   std::vector<events::SendingDomain> sending_domains_;  // as last listed: their health gauges
+  std::optional<TimePoint> domains_listed_at_;
 
   std::optional<Read> new_read_;           // part 1, kept when interrupted
   struct LastNewRead {
@@ -115,6 +119,7 @@ class MailtrapCollector final : public Collector, public PersistentState {
   std::optional<TimePoint> stragglers_current_as_of_, refresh_current_as_of_, details_current_as_of_;
   TimePoint last_behind_warning_{};
   std::optional<Error> detail_error_;  // this cycle's, reported at its end
+  std::uint64_t list_changes_ = 0;     // state changes from list pages (not from details): the refresh's backoff
 };
 
 }  // namespace ele
