@@ -41,7 +41,7 @@ bool ApiCaller::WaitForSlot() {
 
 void ApiCaller::Record(const Result<HttpResponse>& response, double seconds) {
   const std::string code = response ? std::to_string(response->status) : "error";
-  std::unique_lock<std::mutex> lock = self_mutex_ != nullptr ? std::unique_lock<std::mutex>(*self_mutex_) : std::unique_lock<std::mutex>();
+  const std::unique_lock<std::mutex> lock = LockIfShared(self_mutex_);
   self_.Inc(metrics::kApiRequestsTotal, {provider_, account_, code});
   self_.Observe(metrics::kApiRequestDuration, {provider_, account_}, seconds);
 }

@@ -47,6 +47,11 @@ class ApiCaller {
   Backoff backoff_;
 };
 
+// A lock of `mutex`, or none when there is no mutex (one thread only).
+inline std::unique_lock<std::mutex> LockIfShared(std::mutex* mutex) {
+  return mutex != nullptr ? std::unique_lock<std::mutex>(*mutex) : std::unique_lock<std::mutex>();
+}
+
 // "Retry-After" as seconds; -1 when absent or not a number of seconds.
 long long ParseRetryAfterSeconds(const HttpResponse& response);
 

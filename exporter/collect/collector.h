@@ -33,7 +33,7 @@ struct CycleContext {
   std::mutex* self_mutex = nullptr;
 
   void CountParseError(const std::string& provider, const std::string& account) {
-    std::unique_lock<std::mutex> lock = self_mutex != nullptr ? std::unique_lock<std::mutex>(*self_mutex) : std::unique_lock<std::mutex>();
+    const std::unique_lock<std::mutex> lock = LockIfShared(self_mutex);
     self.Inc(metrics::kParseErrorsTotal, {provider, account});
   }
 };

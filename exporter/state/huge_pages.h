@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <vector>
 
 namespace ele {
 
@@ -21,6 +23,18 @@ inline void AdviseHugePages(const void* data, std::size_t bytes) {
   const std::uintptr_t begin = (start + kHugePage - 1) & ~(kHugePage - 1);
   const std::uintptr_t end = (start + bytes) & ~(kHugePage - 1);
   if (end > begin) (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // advice only: ignoring a refusal is fine
+}
+
+// `v.reserve(capacity)` into a fresh, advised allocation (the rows it
+// holds are moved over).
+template <typename T>
+void ReserveWithHugePages(std::vector<T>& v, std::size_t capacity) {
+  if (capacity <= v.capacity()) return;
+  std::vector<T> fresh;
+  fresh.reserve(capacity);
+  AdviseHugePages(fresh.data(), capacity * sizeof(T));
+  fresh.insert(fresh.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
+  v = std::move(fresh);
 }
 
 }  // namespace ele

@@ -85,14 +85,7 @@ class MessageTable {
 
   // Decoding: Reserve(), Append() each row, then Reindex() once. False when
   // two rows share a key.
-  void Reserve(size_t rows) {
-    if (rows <= rows_.capacity()) return;
-    std::vector<Row> fresh;
-    fresh.reserve(rows);
-    AdviseHugePages(fresh.data(), rows * sizeof(Row));
-    fresh.insert(fresh.end(), std::make_move_iterator(rows_.begin()), std::make_move_iterator(rows_.end()));
-    rows_ = std::move(fresh);
-  }
+  void Reserve(size_t rows) { ReserveWithHugePages(rows_, rows); }
   Row& Append() { return rows_.emplace_back(); }
   bool Reindex() {
     size_t capacity = 16;
@@ -115,11 +108,9 @@ class MessageTable {
   size_t Next(size_t slot) const { return (slot + 1) & (index_.size() - 1); }
 
   bool RebuildIndex(size_t capacity) {
-    std::vector<std::uint32_t> fresh;
-    fresh.reserve(capacity);
-    AdviseHugePages(fresh.data(), capacity * sizeof(std::uint32_t));
-    fresh.assign(capacity, kNoSlot);
-    index_ = std::move(fresh);
+    index_.clear();
+    ReserveWithHugePages(index_, capacity);
+    index_.assign(capacity, kNoSlot);
     for (size_t i = 0; i < rows_.size(); ++i) {
       size_t slot = Home(rows_[i].key);
       for (; index_[slot] != kNoSlot; slot = Next(slot)) {

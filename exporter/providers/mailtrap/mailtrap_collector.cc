@@ -163,7 +163,7 @@ Duration MailtrapCollector::NewReadSpacing() const {
 Result<std::int64_t> MailtrapCollector::ReadNew(CycleContext& ctx, TimePoint now, int* used) {
   // A short interval: the read waits (its window grows by as much), and the
   // cycles between spend the share on the older parts.
-  if (!new_read_ && last_new_read_ && now - last_new_read_->started < NewReadSpacing()) return last_new_read_->from_ms;
+  if (!new_read_ && last_new_read_from_ms_ && now - *watermark_ < NewReadSpacing()) return *last_new_read_from_ms_;
   if (!new_read_) {
     const TimePoint earliest = now - collection_.lookback;
     const TimePoint from = watermark_ ? std::max(earliest, *watermark_ - collection_.overlap) : earliest;
@@ -174,7 +174,7 @@ Result<std::int64_t> MailtrapCollector::ReadNew(CycleContext& ctx, TimePoint now
   if (auto step = Continue(ctx, *new_read_, INT32_MAX, used); !step) return std::unexpected(step.error());
   const std::int64_t covered_from = new_read_->from_ms;
   watermark_ = FromUnixMillis(new_read_->to_ms);
-  last_new_read_ = LastNewRead{FromUnixMillis(new_read_->to_ms), covered_from};
+  last_new_read_from_ms_ = covered_from;
   new_read_.reset();
   return covered_from;
 }
@@ -276,7 +276,7 @@ Result<HttpResponse> MailtrapCollector::ListGet(CycleContext& ctx, const HttpReq
     }
     // A detail call starts only once its slot is due, so a list reply that
     // arrives meanwhile is taken at once.
-    while (state_.NextDetail() && !detail_error_) {
+    while (state_.pending_details() > 0 && !detail_error_) {
       if (call.wait_until(ctx.detail_api->budget().NextSlot(ctx.clock.Now())) == std::future_status::ready) break;
       if (!FetchOneDetail(ctx)) break;
     }

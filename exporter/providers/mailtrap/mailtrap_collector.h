@@ -104,11 +104,8 @@ class MailtrapCollector final : public Collector, public PersistentState {
   std::optional<TimePoint> domains_listed_at_;
 
   std::optional<Read> new_read_;           // part 1, kept when interrupted
-  struct LastNewRead {
-    TimePoint started;                     // its window's end
-    std::int64_t from_ms = 0;              // its window's start
-  };
-  std::optional<LastNewRead> last_new_read_;
+  // Where the last complete new-message read began; it ended at watermark_.
+  std::optional<std::int64_t> last_new_read_from_ms_;
   std::optional<Read> straggler_read_;     // part 2
   TimePoint straggler_read_started_{};
   std::vector<Read> refresh_reads_;        // part 3, current pass
