@@ -1,4 +1,4 @@
-// The exporter's web server (civetweb, the same handlers and options as the
+// The exporter's web server (libmicrohttpd, the same handlers and options as the
 // binary) serving a /metrics of N series, for a load generator:
 //   metrics_server SERIES   -> prints "listening on 127.0.0.1:PORT ...", serves until SIGTERM or SIGINT
 // A fresh publish every second makes the text be rendered again now and
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   ele::metrics::MetricsHub hub;
   const int lines = ele::bench::FillSeries(hub, series);
   ele::WebServerOptions options;
-  options.listen_address = "127.0.0.1:0";
+  options.listen_addresses = {"127.0.0.1:0"};
   ele::WebServerHooks hooks;
   hooks.render_metrics = [&hub] { return hub.Render(); };
   hooks.render_landing_page = [] { return std::string("<html></html>"); };

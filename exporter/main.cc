@@ -4,13 +4,17 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "exporter/app/exporter_app.h"
 #include "exporter/config/config.h"
 #include "exporter/config/web_config.h"
 #include "exporter/http/curl_http_client.h"
+#include "exporter/metrics/catalogue.h"
 #include "exporter/base/logger.h"
 #include "exporter/server/landing_page.h"
+#include "exporter/server/tls_credentials.h"
 #include "exporter/server/web_server.h"
 #include "version.h"
 
@@ -24,9 +28,17 @@ serves the result for Prometheus. Scrapes answer from memory.
 Flags:
   --config.file=PATH          YAML configuration (default: config.yaml)
   --config.check              validate the configuration, print the result, exit 0 or 1
-  --web.listen-address=ADDR   address to listen on (default :9787; 127.0.0.1:0 picks a free port)
+  --web.listen-address=ADDR   address to listen on (default :9787; 127.0.0.1:0 picks a free port;
+                              [::1]:9787 for IPv6); repeat the flag to listen on several
+  --web.systemd-socket        listen on the sockets systemd passes (socket activation)
+                              instead of --web.listen-address
   --web.telemetry-path=PATH   path of the metrics (default /metrics)
-  --web.config.file=PATH      web configuration: basic_auth_users with bcrypt hashes
+  --web.config.file=PATH      web configuration (exporter-toolkit format): tls_server_config,
+                              basic_auth_users with bcrypt hashes, http_server_config.headers
+  --web.max-requests=N        concurrent scrapes of the metrics; more get 503 (default 40, 0: no limit)
+  --web.max-connections=N     open connections; more are refused at accept (default 512)
+  --web.max-connections-per-address=N
+                              open connections from one client address (default 64)
   --log.level=LEVEL           debug | info | warn | error (default info)
   --log.format=FORMAT         logfmt | json (default logfmt)
   --version                   print the version and exit
@@ -36,7 +48,9 @@ Flags:
 struct Flags {
   std::string config_file = "config.yaml";
   bool config_check = false;
-  std::string listen_address = ":9787";
+  std::vector<std::string> listen_addresses;  // empty: the default
+  bool systemd_socket = false;
+  std::string max_requests = "40", max_connections = "512", max_per_address = "64";
   std::string telemetry_path = "/metrics";
   std::string web_config_file;
   std::string log_level = "info";
@@ -45,17 +59,24 @@ struct Flags {
   bool help = false;
 };
 
+ele::Result<void> ValidateFlags(const Flags& flags);
+
 // Accepts --name=value and --name value, as Prometheus tools do.
 ele::Result<Flags> ParseFlags(int argc, char** argv) {
   using ele::Fail;
   Flags flags;
   const std::map<std::string, std::string*> values = {
-      {"--config.file", &flags.config_file},       {"--web.listen-address", &flags.listen_address},
+      {"--config.file", &flags.config_file},
       {"--web.telemetry-path", &flags.telemetry_path}, {"--web.config.file", &flags.web_config_file},
+      {"--web.max-requests", &flags.max_requests},    {"--web.max-connections", &flags.max_connections},
+      {"--web.max-connections-per-address", &flags.max_per_address},
       {"--log.level", &flags.log_level},           {"--log.format", &flags.log_format},
   };
-  const std::map<std::string, bool*> switches = {
-      {"--config.check", &flags.config_check}, {"--version", &flags.version}, {"--help", &flags.help}, {"-h", &flags.help}};
+  const std::map<std::string, bool*> switches = {{"--config.check", &flags.config_check},
+                                                 {"--web.systemd-socket", &flags.systemd_socket},
+                                                 {"--version", &flags.version},
+                                                 {"--help", &flags.help},
+                                                 {"-h", &flags.help}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -70,16 +91,49 @@ ele::Result<Flags> ParseFlags(int argc, char** argv) {
       *it->second = true;
       continue;
     }
+    const bool repeatable = arg == "--web.listen-address";
     auto it = values.find(arg);
-    if (it == values.end()) return Fail("unknown flag " + arg + " (see --help)");
+    if (it == values.end() && !repeatable) return Fail("unknown flag " + arg + " (see --help)");
     if (!has_value) {
       if (i + 1 >= argc) return Fail("flag " + arg + " needs a value");
       value = argv[++i];
     }
-    *it->second = value;
+    if (repeatable) {
+      flags.listen_addresses.push_back(value);
+    } else {
+      *it->second = value;
+    }
   }
-  if (flags.telemetry_path.empty() || flags.telemetry_path.front() != '/') return Fail("--web.telemetry-path must start with /");
+  if (flags.listen_addresses.empty()) flags.listen_addresses.push_back(":9787");
+  if (auto valid = ValidateFlags(flags); !valid) return std::unexpected(valid.error());
   return flags;
+}
+
+ele::Result<void> ValidateFlags(const Flags& flags) {
+  using ele::Fail;
+  if (flags.telemetry_path.empty() || flags.telemetry_path.front() != '/') return Fail("--web.telemetry-path must start with /");
+  for (const auto& [name, text] : {std::pair{"--web.max-requests", &flags.max_requests}, {"--web.max-connections", &flags.max_connections},
+                                   {"--web.max-connections-per-address", &flags.max_per_address}}) {
+    if (text->empty() || text->size() > 9 || text->find_first_not_of("0123456789") != std::string::npos) {
+      return Fail(std::string("flag ") + name + " needs a whole number, not \"" + *text + "\"");
+    }
+  }
+  if (std::stoul(flags.max_connections) == 0 || std::stoul(flags.max_per_address) == 0) {
+    return Fail("--web.max-connections and --web.max-connections-per-address must be at least 1");
+  }
+  return {};
+}
+
+ele::WebServerOptions ServerOptions(const Flags& flags, const ele::WebConfig& web) {
+  ele::WebServerOptions options;
+  options.listen_addresses = flags.listen_addresses;
+  options.systemd_socket = flags.systemd_socket;
+  options.telemetry_path = flags.telemetry_path;
+  options.max_requests = std::stoul(flags.max_requests);
+  options.limits.max_connections = std::stoul(flags.max_connections);
+  options.limits.max_per_address = std::stoul(flags.max_per_address);
+  options.web = web;
+  return options;
 }
 
 // The one line on stderr, and the exit code of a refused start.
@@ -96,6 +150,9 @@ int CheckConfig(const Flags& flags) {
   if (!flags.web_config_file.empty()) {
     auto web = ele::LoadWebConfigFile(flags.web_config_file);
     if (!web) return ExitWithError(web.error());
+    if (web->tls) {
+      if (auto tls = ele::TlsCredentials::Load(*web->tls); !tls) return ExitWithError(tls.error());
+    }
     std::printf("%s: web configuration is valid\n", flags.web_config_file.c_str());
   }
   return 0;
@@ -132,13 +189,19 @@ int Serve(const Flags& flags) {
   hooks.render_landing_page = [&app] { return app.RenderLandingPage(); };
   hooks.ready = [&app] { return app.Ready(); };
   hooks.reload = [&app] { return app.Reload(); };
-  auto server = ele::WebServer::Start({flags.listen_address, flags.telemetry_path, web}, hooks);
+  hooks.refused = [&app](const std::string& reason) { app.hub().IncGlobal(ele::metrics::kHttpRefusedTotal, {reason}); };
+  for (const char* reason : {ele::kRefusedMaxConnections, ele::kRefusedPerAddress, ele::kRefusedTimeout, ele::kRefusedMaxRequests}) {
+    app.hub().IncGlobal(ele::metrics::kHttpRefusedTotal, {reason}, 0);
+  }
+  auto server = ele::WebServer::Start(ServerOptions(flags, web), hooks);
   if (!server) return ExitWithError(server.error());
+  std::string addresses;
+  for (const std::string& address : (*server)->bound_addresses()) addresses += (addresses.empty() ? "" : ",") + address;
 
   if (auto started = app.Start(); !started) return ExitWithError(started.error());
   ele::LogInfo("email_logs_exporter started", {{"version", ele::kVersion}, {"revision", ele::kRevision},
-                                                {"address", (*server)->bound_address()}, {"telemetry_path", flags.telemetry_path},
-                                                {"basic_auth", web.auth_enabled() ? "on" : "off"}});
+                                                {"address", addresses}, {"telemetry_path", flags.telemetry_path},
+                                                {"tls", web.tls ? "on" : "off"}, {"basic_auth", web.auth_enabled() ? "on" : "off"}});
   for (;;) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;

@@ -6,7 +6,9 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ninja-build
-  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev
+  prometheus-cpp-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev
+  # The fake APIs and the simulator (tests/fakes) run on civetweb.
+  libcivetweb-dev
   nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libcrypt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ca-certificates
@@ -16,7 +18,8 @@ packages=(
 # promtool and a real Prometheus server for the end-to-end tests; wrk for
 # the /metrics latency benchmark (scripts/bench.sh); python3 for the
 # dashboard and code-shape checks.
-test_packages=(prometheus wrk python3)
+# openssl makes the certificates of the TLS tests.
+test_packages=(prometheus wrk python3 openssl)
 
 missing=()
 for p in "${packages[@]}" "${test_packages[@]}"; do

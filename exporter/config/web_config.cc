@@ -33,17 +33,61 @@ std::map<std::string, std::string> StringMap(const YamlReader& r, const YAML::No
   return out;
 }
 
+// exporter-toolkit resolves certificate paths against the web config's folder.
+std::string ResolvePath(const std::string& config_path, const std::string& file) {
+  if (file.empty() || file.front() == '/') return file;
+  const size_t slash = config_path.rfind('/');
+  return slash == std::string::npos ? file : config_path.substr(0, slash + 1) + file;
+}
+
+std::string TlsVersion(const YamlReader& r, const YAML::Node& node, const std::string& key) {
+  const std::string value = r.String(node, key);
+  if (value != "TLS10" && value != "TLS11" && value != "TLS12" && value != "TLS13") r.Fail(node, key, "expected TLS10, TLS11, TLS12 or TLS13");
+  return value;
+}
+
+ClientAuth ClientAuthType(const YamlReader& r, const YAML::Node& node) {
+  static const std::map<std::string, ClientAuth> kTypes = {
+      {"NoClientCert", ClientAuth::kNone},           {"RequestClientCert", ClientAuth::kRequest},
+      {"RequireAnyClientCert", ClientAuth::kRequireAny}, {"VerifyClientCertIfGiven", ClientAuth::kVerifyIfGiven},
+      {"RequireAndVerifyClientCert", ClientAuth::kRequireAndVerify}};
+  const std::string key = "tls_server_config.client_auth_type";
+  const auto it = kTypes.find(r.String(node, key));
+  if (it == kTypes.end()) {
+    r.Fail(node, key, "expected NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert");
+  }
+  return it->second;
+}
+
+TlsServerConfig ParseTls(const YamlReader& r, const YAML::Node& node) {
+  const std::string key = "tls_server_config";
+  r.ExpectMap(node, key);
+  r.CheckKeys(node, key, {"cert_file", "key_file", "client_ca_file", "client_auth_type", "min_version", "max_version"});
+  TlsServerConfig tls;
+  if (!node["cert_file"] || !node["key_file"]) r.Fail(node, key, "needs both cert_file and key_file");
+  tls.cert_file = ResolvePath(r.file(), r.String(node["cert_file"], key + ".cert_file"));
+  tls.key_file = ResolvePath(r.file(), r.String(node["key_file"], key + ".key_file"));
+  if (node["client_ca_file"]) tls.client_ca_file = ResolvePath(r.file(), r.String(node["client_ca_file"], key + ".client_ca_file"));
+  if (node["client_auth_type"]) tls.client_auth = ClientAuthType(r, node["client_auth_type"]);
+  if (node["min_version"]) tls.min_version = TlsVersion(r, node["min_version"], key + ".min_version");
+  if (node["max_version"]) tls.max_version = TlsVersion(r, node["max_version"], key + ".max_version");
+  // "TLS10" < "TLS13" compares as the versions do.
+  if (tls.min_version > tls.max_version) r.Fail(node, key, "min_version is above max_version");
+  const bool verifies = tls.client_auth == ClientAuth::kVerifyIfGiven || tls.client_auth == ClientAuth::kRequireAndVerify;
+  if (verifies && tls.client_ca_file.empty()) r.Fail(node, key + ".client_auth_type", "verifying client certificates needs client_ca_file");
+  if (!verifies && !tls.client_ca_file.empty()) {
+    r.Fail(node, key + ".client_ca_file", "a client CA is configured but client_auth_type does not verify (use VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
+  }
+  return tls;
+}
+
 WebConfig Parse(const YamlReader& r, const std::string& text) {
   WebConfig web;
   YAML::Node root = r.Parse(text);
   if (!root.IsDefined() || root.IsNull()) return web;
   r.ExpectMap(root, "(top level)");
   r.CheckKeys(root, "", {"tls_server_config", "http_server_config", "basic_auth_users"});
-  if (root["tls_server_config"]) {
-    r.Fail(root["tls_server_config"], "tls_server_config",
-           "TLS is not supported in-process (Debian's civetweb crashes with OpenSSL 3); "
-           "terminate TLS in a reverse proxy (nginx, envoy, a Kubernetes ingress) in front of the exporter");
-  }
+  if (root["tls_server_config"]) web.tls = ParseTls(r, root["tls_server_config"]);
   if (root["http_server_config"]) {
     const YAML::Node http = root["http_server_config"];
     r.ExpectMap(http, "http_server_config");
@@ -107,6 +151,11 @@ bool BasicAuthChecker::Check(const std::string& user, const std::string& passwor
   if (verified_.size() >= kMaxVerifiedCache) verified_.clear();
   verified_.insert(cache_key);
   return true;
+}
+
+bool BasicAuthChecker::KnownGood(const std::string& user, const std::string& password) {
+  std::lock_guard lock(mutex_);
+  return verified_.contains(user + '\0' + password);
 }
 
 bool DecodeBasicAuth(const std::string& header, std::string* user, std::string* password) {

@@ -1,13 +1,14 @@
-// --web.config.file in the exporter-toolkit format: `basic_auth_users`
-// (bcrypt hashes) and `http_server_config.headers`. `tls_server_config` is
-// refused: Debian's civetweb is built against the OpenSSL 1.1 API and crashes
-// with OpenSSL 3, so TLS belongs to a terminating proxy in front.
+// --web.config.file in the exporter-toolkit format: `tls_server_config`,
+// `basic_auth_users` (bcrypt hashes) and `http_server_config.headers`. Only
+// the YAML is checked here; the server layer loads the certificate files
+// (and re-reads them when they change).
 #pragma once
 
 #include <expected>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -15,7 +16,17 @@
 
 namespace ele {
 
+// exporter-toolkit's client_auth_type values, as Go's tls.ClientAuthType.
+enum class ClientAuth { kNone, kRequest, kRequireAny, kVerifyIfGiven, kRequireAndVerify };
+
+struct TlsServerConfig {
+  std::string cert_file, key_file, client_ca_file;  // relative paths resolved against the web config's folder
+  ClientAuth client_auth = ClientAuth::kNone;
+  std::string min_version = "TLS12", max_version = "TLS13";  // TLS10 .. TLS13
+};
+
 struct WebConfig {
+  std::optional<TlsServerConfig> tls;
   std::map<std::string, std::string> basic_auth_users;  // user -> bcrypt hash
   std::map<std::string, std::string> headers;           // extra response headers
   bool auth_enabled() const { return !basic_auth_users.empty(); }
@@ -32,6 +43,9 @@ class BasicAuthChecker {
   explicit BasicAuthChecker(std::map<std::string, std::string> users);
   bool enabled() const { return !users_.empty(); }
   bool Check(const std::string& user, const std::string& password);
+  // True when these credentials were checked successfully before: no bcrypt
+  // to run, so a caller on an event loop may answer at once.
+  bool KnownGood(const std::string& user, const std::string& password);
 
  private:
   std::map<std::string, std::string> users_;

@@ -65,6 +65,8 @@ const Desc kPartLag{32, "email_logs_exporter_part_lag_seconds", "Now minus the t
 
 const Desc kLimitEvictionsTotal{33, "email_logs_exporter_limit_evicted_messages_total", "Messages dropped from state before the end of the lookback because collection.max_tracked_messages was reached; their later changes are not counted.", Kind::kCounter, {"provider", "account"}, {}};
 
+const Desc kHttpRefusedTotal{39, "email_logs_exporter_http_refused_total", "Connections and requests the web server turned away: max_connections and max_connections_per_address (closed at accept), request_timeout (no complete request in time), max_requests (503 on the telemetry path).", Kind::kCounter, {"reason"}, {}};
+
 #undef ELE_POLLED
 
 const std::vector<const Desc*>& All() {
@@ -78,6 +80,7 @@ const std::vector<const Desc*>& All() {
       &kUp, &kCollectionDuration, &kLastSuccess, &kLag, &kApiRequestsTotal, &kApiRequestDuration,
       &kParseErrorsTotal, &kTrackedMessages, &kLabelOverflowTotal, &kConfigReloadSuccessful,
       &kConfigLastReloadSuccessTimestamp, &kBuildInfo, &kStateFileErrorsTotal, &kStateFileLastSave, &kPartLag, &kLimitEvictionsTotal,
+      &kHttpRefusedTotal,
   };
   return all;
 }

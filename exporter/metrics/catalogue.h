@@ -33,6 +33,7 @@ extern const Desc kMtMessagesTotal, kMtMessages, kMtOpensTotal, kMtClicksTotal, 
 // The exporter itself
 extern const Desc kUp, kCollectionDuration, kLastSuccess, kLag, kApiRequestsTotal, kApiRequestDuration,
     kParseErrorsTotal, kTrackedMessages, kLabelOverflowTotal, kConfigReloadSuccessful,
-    kConfigLastReloadSuccessTimestamp, kBuildInfo, kStateFileErrorsTotal, kStateFileLastSave, kPartLag, kLimitEvictionsTotal;
+    kConfigLastReloadSuccessTimestamp, kBuildInfo, kStateFileErrorsTotal, kStateFileLastSave, kPartLag, kLimitEvictionsTotal,
+    kHttpRefusedTotal;
 
 }  // namespace ele::metrics

@@ -1,49 +1,45 @@
-// The exporter's HTTP endpoints on civetweb: the telemetry path, the landing
-// page, /-/healthy, /-/ready and POST /-/reload, with optional basic auth on
-// every path but /-/healthy. Handlers run on civetweb's threads and only
-// call the hooks; nothing throws out of a handler.
+// The exporter's HTTP server, on libmicrohttpd: event-driven (epoll), so an
+// idle, slow or hostile connection costs a file descriptor and a few KB, not
+// a thread, and never delays another connection's scrape. Serves the routes
+// (routes.h) on every listening socket, over TLS when the web config asks,
+// with the limits of connection_guard.h. Slow work (a reload, a bcrypt check
+// of new credentials) runs on a thread of its own while its connection waits.
 #pragma once
 
-#include <expected>
-#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "exporter/base/error.h"
 #include "exporter/config/web_config.h"
+#include "exporter/server/connection_guard.h"
+#include "exporter/server/routes.h"
 
 namespace ele {
 
-struct WebServerHooks {
-  std::function<std::shared_ptr<const std::string>()> render_metrics;  // text format 0.0.4; same pointer until it changes
-  std::function<std::string()> render_landing_page;    // HTML
-  std::function<Result<void>()> ready;  // the error says why not
-  std::function<Result<void>()> reload;
-};
-
 struct WebServerOptions {
-  std::string listen_address = ":9787";
+  std::vector<std::string> listen_addresses = {":9787"};
+  bool systemd_socket = false;  // the sockets systemd passed, instead of listen_addresses
   std::string telemetry_path = "/metrics";
+  size_t max_requests = 40;  // concurrent telemetry requests; 0: no limit
+  ConnectionLimits limits;
   WebConfig web;
 };
 
 class WebServer {
  public:
-  // Binds and starts serving; the error is one line for the user.
+  // Binds every address and starts serving; the error is one line for the user.
   static Result<std::unique_ptr<WebServer>> Start(const WebServerOptions& options, WebServerHooks hooks);
   ~WebServer();
-  // "host:port" actually bound (port 0 resolved).
-  std::string bound_address() const { return bound_address_; }
+  // "host:port" of each listening socket (port 0 resolved).
+  std::vector<std::string> bound_addresses() const;
+  std::string bound_address() const { return bound_addresses().front(); }
 
   struct Impl;
 
  private:
   explicit WebServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
-  std::string bound_address_;
 };
-
-// ":9787" -> "9787"; "host:port" kept; errors for IPv6 and malformed input.
-Result<std::string> ToCivetwebPorts(const std::string& listen_address);
 
 }  // namespace ele

@@ -192,9 +192,14 @@ TEST_F(ExporterE2ETest, StartupErrorsExitOneWithOneLine) {
   EXPECT_EQ(RunToCompletion({"--config.file=" + good, "--web.listen-address=" + taken}, &output, kTokens), 1);
   EXPECT_NE(output.find("cannot listen on " + taken), std::string::npos) << output;
 
-  const std::string tls = dir.Write("tls.yml", "tls_server_config:\n  cert_file: a.crt\n");
+  const std::string tls = dir.Write("tls.yml", "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n");
+  const std::string missing = "email_logs_exporter: tls_server_config.cert_file: cannot read " + dir.path() + "/a.crt: No such file or directory\n";
   EXPECT_EQ(RunToCompletion({"--config.file=" + good, "--web.config.file=" + tls}, &output, kTokens), 1);
-  EXPECT_NE(output.find("reverse proxy"), std::string::npos) << output;
+  EXPECT_EQ(output, missing);
+  EXPECT_EQ(RunToCompletion({"--config.file=" + good, "--web.config.file=" + tls, "--config.check"}, &output, kTokens), 1);
+  EXPECT_NE(output.find(missing), std::string::npos) << output;
+  EXPECT_EQ(RunToCompletion({"--config.file=" + good, "--web.max-requests=many"}, &output, kTokens), 1);
+  EXPECT_EQ(output, "email_logs_exporter: flag --web.max-requests needs a whole number, not \"many\"\n");
 
   EXPECT_EQ(RunToCompletion({"--bogus"}, &output), 1);
   EXPECT_EQ(RunToCompletion({"--version"}, &output), 0);

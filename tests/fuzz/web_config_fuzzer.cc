@@ -1,4 +1,4 @@
-// libFuzzer target: the web config (basic auth users, headers) and the
+// libFuzzer target: the web config (TLS settings, basic auth users, headers) and the
 // Authorization header decoder.
 #include <cstddef>
 #include <cstdint>

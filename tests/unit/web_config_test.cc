@@ -21,12 +21,40 @@ TEST(WebConfigTest, EmptyFileMeansNoAuth) {
   EXPECT_FALSE(web->auth_enabled());
 }
 
-TEST(WebConfigTest, RefusesTlsAndPointsToAProxy) {
-  auto web = LoadWebConfigText("tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n", "web.yml");
-  ASSERT_FALSE(web.has_value());
-  EXPECT_EQ(web.error(),
-            "web.yml:2: tls_server_config: TLS is not supported in-process (Debian's civetweb crashes with OpenSSL 3); "
-            "terminate TLS in a reverse proxy (nginx, envoy, a Kubernetes ingress) in front of the exporter");
+TEST(WebConfigTest, ReadsTlsServerConfigWithPathsBesideTheFile) {
+  auto web = LoadWebConfigText(
+      "tls_server_config:\n  cert_file: a.crt\n  key_file: /etc/keys/a.key\n  client_ca_file: ca.crt\n"
+      "  client_auth_type: RequireAndVerifyClientCert\n  min_version: TLS13\n",
+      "/etc/exporter/web.yml");
+  ASSERT_TRUE(web.has_value()) << web.error().message;
+  ASSERT_TRUE(web->tls.has_value());
+  EXPECT_EQ(web->tls->cert_file, "/etc/exporter/a.crt");
+  EXPECT_EQ(web->tls->key_file, "/etc/keys/a.key");
+  EXPECT_EQ(web->tls->client_ca_file, "/etc/exporter/ca.crt");
+  EXPECT_EQ(web->tls->client_auth, ClientAuth::kRequireAndVerify);
+  EXPECT_EQ(web->tls->min_version, "TLS13");
+  EXPECT_EQ(web->tls->max_version, "TLS13");
+}
+
+TEST(WebConfigTest, BadTlsSettingsAreOneLine) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"tls_server_config:\n  cert_file: a.crt\n", "web.yml:2: tls_server_config: needs both cert_file and key_file"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: SSL3\n",
+       "web.yml:4: tls_server_config.min_version: expected TLS10, TLS11, TLS12 or TLS13"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n",
+       "web.yml:2: tls_server_config.client_auth_type: verifying client certificates needs client_ca_file"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n",
+       "web.yml:2: tls_server_config.client_ca_file: a client CA is configured but client_auth_type does not verify "
+       "(use VerifyClientCertIfGiven or RequireAndVerifyClientCert)"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [x]\n", "web.yml:4: tls_server_config.cipher_suites: unknown key"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n",
+       "web.yml:2: tls_server_config: min_version is above max_version"},
+  };
+  for (const auto& [text, error] : cases) {
+    auto web = LoadWebConfigText(text, "web.yml");
+    ASSERT_FALSE(web.has_value()) << text;
+    EXPECT_EQ(web.error().message, error);
+  }
 }
 
 TEST(WebConfigTest, RefusesPlainPasswordsAndUnknownKeys) {
@@ -40,10 +68,13 @@ TEST(WebConfigTest, RefusesPlainPasswordsAndUnknownKeys) {
 
 TEST(BasicAuthTest, ChecksBcryptAndRemembersSuccess) {
   BasicAuthChecker checker(std::map<std::string, std::string>{{"alice", kHash}});
+  EXPECT_FALSE(checker.KnownGood("alice", "s3cret-pass"));
   EXPECT_TRUE(checker.Check("alice", "s3cret-pass"));
+  EXPECT_TRUE(checker.KnownGood("alice", "s3cret-pass"));
   EXPECT_TRUE(checker.Check("alice", "s3cret-pass"));  // from the cache
   EXPECT_FALSE(checker.Check("alice", "s3cret-pas"));
   EXPECT_FALSE(checker.Check("alice", ""));
+  EXPECT_FALSE(checker.KnownGood("alice", "s3cret-pas"));
   EXPECT_FALSE(checker.Check("bob", "s3cret-pass"));
 }
 
