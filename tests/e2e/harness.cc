@@ -39,19 +39,24 @@ size_t CollectHeader(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-HttpResult Perform(const std::string& url, bool post, const std::string& user_password) {
+HttpResult Perform(const std::string& url, bool post, const HttpOptions& options) {
   HttpResult result;
   CURL* curl = curl_easy_init();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options.timeout_ms);
+  if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
+  if (!options.cert_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, options.cert_file.c_str());
+  if (!options.key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, options.key_file.c_str());
+  if (options.gzip) curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
   if (post) curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-  if (!user_password.empty()) curl_easy_setopt(curl, CURLOPT_USERPWD, user_password.c_str());
+  if (!options.user_password.empty()) curl_easy_setopt(curl, CURLOPT_USERPWD, options.user_password.c_str());
   if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+  curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &result.seconds);
   curl_easy_cleanup(curl);
   return result;
 }
@@ -75,8 +80,19 @@ std::vector<std::string> Environment(const std::map<std::string, std::string>& e
 
 }  // namespace
 
-HttpResult HttpGet(const std::string& url, const std::string& user_password) { return Perform(url, false, user_password); }
-HttpResult HttpPost(const std::string& url, const std::string& user_password) { return Perform(url, true, user_password); }
+HttpResult HttpGet(const std::string& url, const std::string& user_password) {
+  HttpOptions options;
+  options.user_password = user_password;
+  return Perform(url, false, options);
+}
+
+HttpResult HttpPost(const std::string& url, const std::string& user_password) {
+  HttpOptions options;
+  options.user_password = user_password;
+  return Perform(url, true, options);
+}
+
+HttpResult HttpGetWith(const std::string& url, const HttpOptions& options) { return Perform(url, false, options); }
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/ele-e2e-XXXXXX";
@@ -98,7 +114,7 @@ std::string ExporterBinary() { return ELE_EXPORTER_BINARY; }
 
 ExporterProcess::ExporterProcess(std::vector<std::string> args, std::string log_path, std::map<std::string, std::string> env)
     : log_path_(std::move(log_path)) {
-  args.insert(args.begin(), ExporterBinary());
+  if (args.empty() || args.front().starts_with("--")) args.insert(args.begin(), ExporterBinary());
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -125,13 +141,16 @@ std::string ExporterProcess::Log() const {
 }
 
 bool ExporterProcess::WaitForAddress(std::chrono::seconds timeout) {
-  static const std::regex kAddress(R"(address=(127\.0\.0\.1:[0-9]+))");
+  // One address, or several separated by commas.
+  static const std::regex kAddress(R"(address=((127\.0\.0\.1:[0-9]+,?)+))");
   return WaitFor(
       [&] {
         std::smatch m;
         const std::string log = Log();
         if (std::regex_search(log, m, kAddress)) {
-          address_ = m[1];
+          std::stringstream list(m[1].str());
+          for (std::string one; std::getline(list, one, ',');) addresses_.push_back(one);
+          address_ = addresses_.front();
           return true;
         }
         int status = 0;

@@ -17,10 +17,19 @@ struct HttpResult {
   long status = 0;  // 0: could not connect
   std::string body;
   std::map<std::string, std::string> headers;  // lowercased names
+  double seconds = 0;                           // from start to the end of the body
+};
+
+struct HttpOptions {
+  std::string user_password;
+  std::string ca_file, cert_file, key_file;  // https: the CA to trust, a client certificate
+  long timeout_ms = 10'000;
+  bool gzip = false;
 };
 
 HttpResult HttpGet(const std::string& url, const std::string& user_password = "");
 HttpResult HttpPost(const std::string& url, const std::string& user_password = "");
+HttpResult HttpGetWith(const std::string& url, const HttpOptions& options);
 
 // A temporary directory removed at destruction.
 class TempDir {
@@ -37,7 +46,8 @@ class TempDir {
 class ExporterProcess {
  public:
   // Starts the binary with `args`, stderr and stdout to `log_path`, and the
-  // given extra environment.
+  // given extra environment. When the first of `args` is not a flag, it is
+  // the program to run (a wrapper that goes on to exec the exporter).
   ExporterProcess(std::vector<std::string> args, std::string log_path, std::map<std::string, std::string> env = {});
   ~ExporterProcess();  // SIGKILL if still running
   ExporterProcess(const ExporterProcess&) = delete;
@@ -47,6 +57,8 @@ class ExporterProcess {
   // exited first or the wait timed out.
   bool WaitForAddress(std::chrono::seconds timeout = std::chrono::seconds(30));
   std::string url(const std::string& path) const { return "http://" + address_ + path; }
+  // Every listening address the log names, "127.0.0.1:PORT".
+  const std::vector<std::string>& addresses() const { return addresses_; }
   void Signal(int signal) const;
   // Waits for exit; the exit code, or -1 on timeout, or 128+signal.
   int Wait(std::chrono::seconds timeout = std::chrono::seconds(30));
@@ -57,6 +69,7 @@ class ExporterProcess {
   pid_t pid_ = -1;
   std::string log_path_;
   std::string address_;
+  std::vector<std::string> addresses_;
   bool exited_ = false;
   int exit_code_ = -1;
 };

@@ -1,0 +1,120 @@
+// TLS in the exporter, end to end with the real binary and certificates
+// made by openssl: served with the configured certificate and nothing in
+// plain text on that port, client certificates required and verified,
+// a rotated certificate served without a restart, and scrapes that stay
+// fast while hostile clients hold connections that never finish a handshake.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "tests/e2e/harness.h"
+#include "tests/e2e/hostile_clients.h"
+#include "tests/e2e/serving_checks.h"
+#include "tests/e2e/test_certificates.h"
+#include "tests/fakes/fake_api_server.h"
+
+namespace ele::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+// bcrypt of "s3cret-pass" at cost 4.
+constexpr const char* kHash = "$2b$04$.lKWt/B8XMUpNOYCS.77eefDBvLiWyF87T82toECERQ/XMMFYgiNi";
+
+class TlsE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(api.Start());
+    ca = MakeCa(dir.path(), "ca");
+    server = MakeCertificate(dir.path(), "server", ca, false);
+  }
+  std::unique_ptr<ExporterProcess> Launch(const std::string& web_config) {
+    const std::string config = dir.Write("config.yaml", ServingConfig(api.base_url()));
+    const std::string web = dir.Write("web.yml", web_config);
+    auto p = std::make_unique<ExporterProcess>(
+        std::vector<std::string>{"--config.file=" + config, "--web.listen-address=127.0.0.1:0", "--web.config.file=" + web},
+        dir.path() + "/exporter.log", ServingTokens());
+    EXPECT_TRUE(p->WaitForAddress()) << p->Log();
+    return p;
+  }
+  std::string TlsConfig(const std::string& extra = "") const {
+    return "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n" + extra;
+  }
+  static HttpOptions Trusting(const CertificateFiles& authority, const CertificateFiles& client = {}) {
+    HttpOptions options;
+    options.ca_file = authority.cert;
+    options.cert_file = client.cert;
+    options.key_file = client.key;
+    options.timeout_ms = 5000;
+    return options;
+  }
+  fake::FakeApiServer api{ServingScenario()};
+  TempDir dir;
+  CertificateFiles ca, server;
+};
+
+TEST_F(TlsE2ETest, ServesOverHttpsAndNothingInPlainText) {
+  auto exporter = Launch(TlsConfig());
+  const std::string https = "https://" + exporter->addresses().front() + "/metrics";
+  std::string output;
+  ASSERT_EQ(RunWithInput("curl -sS --cacert " + ca.cert + " " + https, "", &output), 0) << output;
+  EXPECT_NE(output.find("email_logs_exporter_build_info"), std::string::npos);
+
+  const HttpResult plain = HttpGet(exporter->url("/metrics"));
+  EXPECT_EQ(plain.body.find("email_logs_exporter_build_info"), std::string::npos) << plain.status;
+  const CertificateFiles stranger = MakeCa(dir.path(), "stranger");
+  EXPECT_EQ(HttpGetWith(https, Trusting(stranger)).status, 0) << "a certificate the client does not trust";
+}
+
+TEST_F(TlsE2ETest, ClientCertificatesAreRequiredAndVerified) {
+  auto exporter = Launch(TlsConfig("  client_ca_file: ca.crt\n  client_auth_type: RequireAndVerifyClientCert\n"));
+  const std::string https = "https://" + exporter->addresses().front() + "/metrics";
+  EXPECT_EQ(HttpGetWith(https, Trusting(ca)).status, 0) << "no client certificate";
+  const CertificateFiles client = MakeCertificate(dir.path(), "client", ca, true);
+  EXPECT_EQ(HttpGetWith(https, Trusting(ca, client)).status, 200);
+  const CertificateFiles other_ca = MakeCa(dir.path(), "other");
+  const CertificateFiles impostor = MakeCertificate(dir.path(), "impostor", other_ca, true);
+  EXPECT_EQ(HttpGetWith(https, Trusting(ca, impostor)).status, 0) << "signed by a CA the exporter does not trust";
+  const CertificateFiles server_cert_as_client = MakeCertificate(dir.path(), "not-for-clients", ca, false);
+  EXPECT_EQ(HttpGetWith(https, Trusting(ca, server_cert_as_client)).status, 0) << "not issued for client auth";
+}
+
+TEST_F(TlsE2ETest, RotatedCertificateIsServedWithoutRestart) {
+  auto exporter = Launch(TlsConfig());
+  const std::string https = "https://" + exporter->addresses().front() + "/metrics";
+  ASSERT_EQ(HttpGetWith(https, Trusting(ca)).status, 200);
+  const CertificateFiles next_ca = MakeCa(dir.path(), "next-ca");
+  const CertificateFiles next = MakeCertificate(dir.path(), "next", next_ca, false);
+  // As cert-manager or certbot do: new files renamed over the old ones.
+  std::filesystem::rename(next.key, server.key);
+  std::filesystem::rename(next.cert, server.cert);
+  ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, Trusting(next_ca)).status == 200; }, 10s)) << exporter->Log();
+  EXPECT_EQ(HttpGetWith(https, Trusting(ca)).status, 0) << "the old certificate is no longer served";
+  EXPECT_NE(exporter->Log().find("TLS certificate reloaded"), std::string::npos);
+}
+
+TEST_F(TlsE2ETest, ScrapesOverTlsStayFastUnderHostileConnections) {
+  auto exporter = Launch(TlsConfig() + "basic_auth_users:\n  prometheus: " + kHash + "\n");
+  const std::string https = "https://" + exporter->addresses().front() + "/metrics";
+  HttpOptions scraper = Trusting(ca);
+  scraper.user_password = "prometheus:s3cret-pass";
+  scraper.gzip = true;
+  ASSERT_EQ(HttpGetWith(https, scraper).status, 200);
+  const ProcessUsage before = Usage(exporter->pid());
+  HostileClients hostile(exporter->addresses().front(), {100, 20, 20, {"127.0.0.30", "127.0.0.31", "127.0.0.32"}});
+  const ScrapeStats stats = ScrapeFor(30s, [&] { return HttpGetWith(https, scraper); }, [&] { return Usage(exporter->pid()); });
+  EXPECT_GT(hostile.connects(), 140);
+  EXPECT_EQ(stats.failed, 0) << stats.first_failure;
+  EXPECT_GE(stats.scrapes, 100);
+  EXPECT_LE(stats.p99_seconds, 0.25) << "p50 " << stats.p50_seconds;
+  EXPECT_LE(stats.peak.fds, before.fds + 140 + 16);
+  EXPECT_LE(stats.peak.threads, before.threads + 4);
+  EXPECT_LE(stats.peak.rss_kib, before.rss_kib + 32 * 1024);
+  std::printf("TLS scrapes %d (a new connection and handshake each), p50 %.1f ms, p99 %.1f ms; peak fds +%d, threads +%d, RSS +%ld KiB\n",
+              stats.scrapes, stats.p50_seconds * 1e3, stats.p99_seconds * 1e3, stats.peak.fds - before.fds,
+              stats.peak.threads - before.threads, stats.peak.rss_kib - before.rss_kib);
+}
+
+}  // namespace
+}  // namespace ele::e2e
