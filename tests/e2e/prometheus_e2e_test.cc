@@ -1,5 +1,6 @@
 // The dashboards and alert rules against a real Prometheus: the fake APIs,
-// the exporter binary and Debian's `prometheus` scraping it every second with
+// the exporter binary and Debian's `prometheus` scraping it every second over
+// TLS with basic auth, with
 // alerts/ loaded. Every expression of every dashboard panel (and every
 // template variable query) and every alert rule must return data (a number,
 // not only NaN), every rule must evaluate healthily, and a scripted burst of
@@ -28,6 +29,7 @@
 #include <thread>
 
 #include "tests/e2e/harness.h"
+#include "tests/e2e/test_certificates.h"
 #include "tests/fakes/fake_api_server.h"
 
 extern char** environ;
@@ -392,10 +394,23 @@ std::string ExporterConfig(const std::string& base_url) {
          "  - name: burst\n    account_id: 654321\n    api_token_env: PROM_E2E_MT_BURST_TOKEN\n" + mailtrap_common;
 }
 
-std::string PrometheusConfig(const std::string& exporter_address, const std::string& rules_file) {
+// Prometheus scrapes over TLS with basic auth, as a production setup would.
+std::string PrometheusConfig(const std::string& exporter_address, const std::string& rules_file, const std::string& ca_file) {
   return "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
          "rule_files:\n  - " + rules_file + "\n"
-         "scrape_configs:\n  - job_name: email_logs_exporter\n    static_configs:\n      - targets: ['" + exporter_address + "']\n";
+         "scrape_configs:\n  - job_name: email_logs_exporter\n    scheme: https\n"
+         "    tls_config:\n      ca_file: " + ca_file + "\n"
+         "    basic_auth:\n      username: prometheus\n      password: s3cret-pass\n"
+         "    static_configs:\n      - targets: ['" + exporter_address + "']\n";
+}
+
+// The exporter's web config: its certificate (signed by a CA made here) and
+// the bcrypt of "s3cret-pass" at cost 4 for user prometheus.
+std::string WebConfig(const TempDir& dir, CertificateFiles* ca) {
+  *ca = MakeCa(dir.path(), "ca");
+  const CertificateFiles server = MakeCertificate(dir.path(), "server", *ca, false);
+  return dir.Write("web.yml", "tls_server_config:\n  cert_file: " + server.cert + "\n  key_file: " + server.key +
+                                  "\nbasic_auth_users:\n  prometheus: $2b$04$.lKWt/B8XMUpNOYCS.77eefDBvLiWyF87T82toECERQ/XMMFYgiNi\n");
 }
 
 TEST(PrometheusE2ETest, EveryDashboardAndAlertExpressionReturnsDataAndAFailureBurstMakesTheAlertPending) {
@@ -437,7 +452,10 @@ TEST(PrometheusE2ETest, EveryDashboardAndAlertExpressionReturnsDataAndAFailureBu
   ASSERT_TRUE(api.Start());
 
   TempDir dir;
-  ExporterProcess exporter({"--config.file=" + dir.Write("exporter.yaml", ExporterConfig(api.base_url())), "--web.listen-address=127.0.0.1:0"},
+  CertificateFiles ca;
+  const std::string web_config = WebConfig(dir, &ca);
+  ExporterProcess exporter({"--config.file=" + dir.Write("exporter.yaml", ExporterConfig(api.base_url())), "--web.listen-address=127.0.0.1:0",
+                            "--web.config.file=" + web_config},
                            dir.path() + "/exporter.log",
                            {{"PROM_E2E_JET_TOKEN", kJetToken}, {"PROM_E2E_MT_PROD_TOKEN", kProdToken}, {"PROM_E2E_MT_BURST_TOKEN", kBurstToken}});
   ASSERT_TRUE(exporter.WaitForAddress()) << exporter.Log();
@@ -445,7 +463,7 @@ TEST(PrometheusE2ETest, EveryDashboardAndAlertExpressionReturnsDataAndAFailureBu
 
   const std::string rules_source = source + "/alerts/email_logs_exporter.rules.yml";
   const std::string rules_file = dir.Write("email_logs_exporter.rules.yml", ReadFile(rules_source));
-  const std::string prometheus_config = dir.Write("prometheus.yml", PrometheusConfig(exporter_address, rules_file));
+  const std::string prometheus_config = dir.Write("prometheus.yml", PrometheusConfig(exporter_address, rules_file, ca.cert));
   std::filesystem::create_directory(dir.path() + "/tsdb");
   std::unique_ptr<PrometheusProcess> prometheus;
   for (int attempt = 0; attempt < 3 && !prometheus; ++attempt) {  // the free port may be taken meanwhile
