@@ -1,7 +1,6 @@
 // The dashboards and alert rules against a real Prometheus: the fake APIs,
 // the exporter binary and Debian's `prometheus` scraping it every second over
-// TLS with basic auth, with
-// alerts/ loaded. Every expression of every dashboard panel (and every
+// TLS with basic auth, with alerts/ loaded. Every expression of every dashboard panel (and every
 // template variable query) and every alert rule must return data (a number,
 // not only NaN), every rule must evaluate healthily, and a scripted burst of
 // Mailtrap delivery failures must make MailtrapDeliveryFailureRatioHigh pending.
