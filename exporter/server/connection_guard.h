@@ -22,7 +22,9 @@ struct ConnectionLimits {
   size_t max_connections = 512;
   size_t max_per_address = 64;
   std::chrono::milliseconds header_timeout{10'000};  // a new connection's first request
-  std::chrono::milliseconds idle_timeout{60'000};    // the next request on a keep-alive connection
+  // The next request on a keep-alive connection: above the longest usual
+  // scrape interval (60 s), so Prometheus keeps reusing its connection.
+  std::chrono::milliseconds idle_timeout{120'000};
 };
 
 // Reasons counted in email_logs_exporter_http_refused_total.

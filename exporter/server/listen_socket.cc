@@ -99,7 +99,8 @@ Result<ListenSocket> OpenListenSocket(const std::string& listen_address) {
     if (fd < 0) error = errno;
   }
   ::freeaddrinfo(found);
-  if (fd < 0 && split->host.empty() && error == EAFNOSUPPORT) return OpenListenSocket("0.0.0.0:" + split->port);
+  // No IPv6 on this host (or a dual-stack bind refused): IPv4 alone.
+  if (fd < 0 && split->host.empty() && error != EADDRINUSE && error != EACCES) return OpenListenSocket("0.0.0.0:" + split->port);
   if (fd < 0) return Fail("cannot listen on " + listen_address + ": " + std::strerror(error));
   return ListenSocket(fd, BoundAddress(fd));
 }

@@ -25,8 +25,9 @@ constexpr size_t kMaxSlowTasks = 4;
 // Enough for any scraper's request headers (Prometheus sends about 300 bytes);
 // larger headers get 431. Bounds the memory a connection may take.
 constexpr size_t kConnectionMemory = 16 * 1024;
-// A client that stops reading its response is dropped after this long.
-constexpr unsigned kInactivitySeconds = 60;
+// A connection with no progress at all is dropped after this long (a client
+// that stops reading its answer); no shorter than the keep-alive deadline.
+constexpr unsigned kInactivitySeconds = 120;
 constexpr auto kSweepEvery = std::chrono::milliseconds(250);
 
 struct PendingRequest {

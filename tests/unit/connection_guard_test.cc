@@ -46,7 +46,7 @@ TEST(ConnectionGuardTest, LimitsOpenConnectionsInAllAndPerAddress) {
 }
 
 TEST(ConnectionGuardTest, ShutsDownConnectionsThatNeverFinishARequest) {
-  ConnectionGuard guard(ConnectionLimits{10, 10, 10s, 60s});
+  ConnectionGuard guard(ConnectionLimits{10, 10, 10s, 120s});
   SocketPair silent, scraping, kept_alive;
   guard.Opened(&silent, silent.ours, "a", kStart);
   guard.Opened(&scraping, scraping.ours, "a", kStart);
@@ -63,6 +63,8 @@ TEST(ConnectionGuardTest, ShutsDownConnectionsThatNeverFinishARequest) {
   EXPECT_EQ(guard.ShutDownOverdue(kStart + 20s), 0u) << "each connection is shut down once";
   // An idle keep-alive connection closing is ordinary: shut, not counted.
   EXPECT_EQ(guard.ShutDownOverdue(kStart + 65s), 0u);
+  EXPECT_FALSE(kept_alive.ShutDown()) << "not yet";
+  EXPECT_EQ(guard.ShutDownOverdue(kStart + 125s), 0u);
   EXPECT_TRUE(kept_alive.ShutDown());
   EXPECT_FALSE(scraping.ShutDown());
 }
