@@ -17,6 +17,8 @@ using config_internal::JoinKey;
 using config_internal::YamlReader;
 
 constexpr size_t kMaxVerifiedCache = 64;
+// bcrypt of a random password, for the checks of unknown users.
+constexpr const char* kTimingHash = "$2y$10$QnTx1Jv6VzQ2b5UiG0v3yO1uN8c9C9sC2yq7yqK1y5QeW3o2Q0fWa";
 
 bool LooksLikeBcrypt(const std::string& hash) {
   return hash.size() == 60 && (hash.rfind("$2a$", 0) == 0 || hash.rfind("$2b$", 0) == 0 || hash.rfind("$2y$", 0) == 0);
@@ -47,9 +49,14 @@ std::string TlsVersion(const YamlReader& r, const YAML::Node& node, const std::s
 }
 
 ClientAuth ClientAuthType(const YamlReader& r, const YAML::Node& node) {
+  // As exporter-toolkit reads them, "" and the older "RequireClientCert" included.
   static const std::map<std::string, ClientAuth> kTypes = {
-      {"NoClientCert", ClientAuth::kNone},           {"RequestClientCert", ClientAuth::kRequest},
-      {"RequireAnyClientCert", ClientAuth::kRequireAny}, {"VerifyClientCertIfGiven", ClientAuth::kVerifyIfGiven},
+      {"", ClientAuth::kNone},
+      {"NoClientCert", ClientAuth::kNone},
+      {"RequestClientCert", ClientAuth::kRequest},
+      {"RequireAnyClientCert", ClientAuth::kRequireAny},
+      {"RequireClientCert", ClientAuth::kRequireAny},
+      {"VerifyClientCertIfGiven", ClientAuth::kVerifyIfGiven},
       {"RequireAndVerifyClientCert", ClientAuth::kRequireAndVerify}};
   const std::string key = "tls_server_config.client_auth_type";
   const auto it = kTypes.find(r.String(node, key));
@@ -59,11 +66,26 @@ ClientAuth ClientAuthType(const YamlReader& r, const YAML::Node& node) {
   return it->second;
 }
 
-TlsServerConfig ParseTls(const YamlReader& r, const YAML::Node& node) {
+// exporter-toolkit keys that GnuTLS's own choices stand in for.
+void RefuseGoOnlyKeys(const YamlReader& r, const YAML::Node& node, const std::string& key) {
+  for (const char* go_only : {"cipher_suites", "curve_preferences", "prefer_server_cipher_suites", "client_allowed_sans", "cert", "key"}) {
+    if (node[go_only]) {
+      r.Fail(node[go_only], key + "." + go_only,
+             "not supported by this exporter (GnuTLS's defaults for the allowed TLS versions are used; certificates come from files)");
+    }
+  }
+}
+
+// nullopt when neither cert_file nor key_file is given: exporter-toolkit
+// then serves plain HTTP.
+std::optional<TlsServerConfig> ParseTls(const YamlReader& r, const YAML::Node& node) {
   const std::string key = "tls_server_config";
+  if (node.IsNull()) return std::nullopt;
   r.ExpectMap(node, key);
+  RefuseGoOnlyKeys(r, node, key);
   r.CheckKeys(node, key, {"cert_file", "key_file", "client_ca_file", "client_auth_type", "min_version", "max_version"});
   TlsServerConfig tls;
+  if (!node["cert_file"] && !node["key_file"]) return std::nullopt;
   if (!node["cert_file"] || !node["key_file"]) r.Fail(node, key, "needs both cert_file and key_file");
   tls.cert_file = ResolvePath(r.file(), r.String(node["cert_file"], key + ".cert_file"));
   tls.key_file = ResolvePath(r.file(), r.String(node["key_file"], key + ".key_file"));
@@ -72,11 +94,13 @@ TlsServerConfig ParseTls(const YamlReader& r, const YAML::Node& node) {
   if (node["min_version"]) tls.min_version = TlsVersion(r, node["min_version"], key + ".min_version");
   if (node["max_version"]) tls.max_version = TlsVersion(r, node["max_version"], key + ".max_version");
   // "TLS10" < "TLS13" compares as the versions do.
-  if (tls.min_version > tls.max_version) r.Fail(node, key, "min_version is above max_version");
+  if (tls.min_version > tls.max_version) {
+    r.Fail(node, key, "min_version " + tls.min_version + " is above max_version " + tls.max_version + " (min_version is TLS12 unless set)");
+  }
   const bool verifies = tls.client_auth == ClientAuth::kVerifyIfGiven || tls.client_auth == ClientAuth::kRequireAndVerify;
   if (verifies && tls.client_ca_file.empty()) r.Fail(node, key + ".client_auth_type", "verifying client certificates needs client_ca_file");
-  if (!verifies && !tls.client_ca_file.empty()) {
-    r.Fail(node, key + ".client_ca_file", "a client CA is configured but client_auth_type does not verify (use VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
+  if (tls.client_auth == ClientAuth::kNone && !tls.client_ca_file.empty()) {
+    r.Fail(node, key + ".client_ca_file", "a client CA is configured without a client_auth_type (use VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
   }
   return tls;
 }
@@ -91,7 +115,8 @@ WebConfig Parse(const YamlReader& r, const std::string& text) {
   if (root["http_server_config"]) {
     const YAML::Node http = root["http_server_config"];
     r.ExpectMap(http, "http_server_config");
-    r.CheckKeys(http, "http_server_config", {"headers"});
+    // http2 is accepted and has no effect: this server speaks HTTP/1.1.
+    r.CheckKeys(http, "http_server_config", {"headers", "http2"});
     if (http["headers"]) web.headers = StringMap(r, http["headers"], "http_server_config.headers");
   }
   if (root["basic_auth_users"]) {
@@ -130,7 +155,14 @@ BasicAuthChecker::BasicAuthChecker(std::map<std::string, std::string> users) : u
 
 bool BasicAuthChecker::Check(const std::string& user, const std::string& password) {
   const auto it = users_.find(user);
-  if (it == users_.end()) return false;
+  if (it == users_.end()) {
+    // As long as a known user's check: the answer's timing does not tell
+    // which users exist (exporter-toolkit does the same).
+    auto data = std::make_unique<crypt_data>();
+    std::memset(data.get(), 0, sizeof(crypt_data));
+    (void)crypt_r(password.c_str(), users_.empty() ? kTimingHash : users_.begin()->second.c_str(), data.get());
+    return false;
+  }
   const std::string cache_key = user + '\0' + password;
   {
     std::lock_guard lock(mutex_);

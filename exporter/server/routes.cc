@@ -88,7 +88,6 @@ Reply Routes::Dispatch(const Request& request) {
 Reply Routes::Metrics(const Request& request) {
   Reply reply;
   reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  reply.telemetry = true;
   reply.body = hooks_.render_metrics();
   if (reply.body->size() >= kMinGzipBytes && request.accept_encoding.find("gzip") != std::string::npos) {
     if (auto gz = Compressed(reply.body); !gz->empty()) {

@@ -36,7 +36,6 @@ struct Reply {
   std::string content_type = "text/plain";
   std::shared_ptr<const std::string> body;
   std::map<std::string, std::string> headers;
-  bool telemetry = false;  // counts against --web.max-requests while it is sent
 };
 
 // Either an answer now, or a task that computes it off the event loop.

@@ -3,25 +3,30 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
-#include <list>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "exporter/base/logger.h"
 #include "exporter/server/listen_socket.h"
+#include "exporter/server/slow_work.h"
 #include "exporter/server/tls_credentials.h"
 
 namespace ele {
 namespace {
 
 constexpr unsigned kThreadsPerListener = 2;
-constexpr size_t kMaxSlowTasks = 4;
+// Slow work: two threads (one reload does not hold up a new scraper's
+// credential check), and a short queue.
+constexpr size_t kSlowThreads = 2;
+constexpr size_t kSlowQueue = 8;
 // Enough for any scraper's request headers (Prometheus sends about 300 bytes);
 // larger headers get 431. Bounds the memory a connection may take.
 constexpr size_t kConnectionMemory = 16 * 1024;
@@ -29,28 +34,19 @@ constexpr size_t kConnectionMemory = 16 * 1024;
 // that stops reading its answer); no shorter than the keep-alive deadline.
 constexpr unsigned kInactivitySeconds = 120;
 constexpr auto kSweepEvery = std::chrono::milliseconds(250);
+constexpr auto kDrainFor = std::chrono::seconds(2);
 
 struct PendingRequest {
-  std::optional<Reply> reply;  // from a slow task; under Impl::tasks_mutex
-  bool telemetry = false;      // counted in telemetry_in_flight
+  std::optional<Reply> reply;  // from a slow task; under Impl::reply_mutex
 };
 
-// The client's address as a per-address key; IPv4 clients of a dual-stack
-// socket arrive as ::ffff:a.b.c.d and count as a.b.c.d.
-std::string PeerAddress(const sockaddr* addr) {
-  char text[INET6_ADDRSTRLEN] = "?";
-  if (addr == nullptr) return text;
-  if (addr->sa_family == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, text, sizeof text);
-  } else if (addr->sa_family == AF_INET6) {
-    const in6_addr& v6 = reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-      ::inet_ntop(AF_INET, &v6.s6_addr[12], text, sizeof text);
-    } else {
-      ::inet_ntop(AF_INET6, &v6, text, sizeof text);
-    }
-  }
-  return text;
+// True when the request announces a body: no route takes one, so it is
+// refused before a byte of it is read (a body trickled slowly would hold the
+// connection).
+bool HasBody(MHD_Connection* connection) {
+  const char* length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char* encoding = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  return encoding != nullptr || (length != nullptr && std::string_view(length) != "0");
 }
 
 std::string Header(MHD_Connection* connection, const char* name) {
@@ -69,14 +65,11 @@ struct WebServer::Impl {
   std::unique_ptr<TlsCredentials> tls;
   std::vector<MHD_Daemon*> daemons;
   std::vector<std::string> addresses;
-  std::atomic<size_t> telemetry_in_flight{0};
-
-  struct Task {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> finished;
-  };
-  std::mutex tasks_mutex;
-  std::list<Task> tasks;  // under tasks_mutex
+  std::atomic<size_t> renders_in_flight{0};
+  std::mutex reply_mutex;
+  SlowWork slow{kSlowThreads, kSlowQueue};
+  std::mutex log_mutex;
+  std::string last_library_message;  // under log_mutex: for a start that fails
 
   std::mutex sweep_mutex;
   std::condition_variable sweep_wake;
@@ -95,8 +88,8 @@ struct WebServer::Impl {
   MHD_Result Serve(MHD_Connection* connection, PendingRequest* pending, const char* url, const char* method);
   MHD_Result Queue(MHD_Connection* connection, PendingRequest* pending, const Reply& reply);
   MHD_Result RunSlow(MHD_Connection* connection, PendingRequest* pending, std::function<Reply()> work);
+  Route Routed(const Request& request);
   void SweepUntilStopped();
-  void JoinFinishedTasks(bool all);
 
   static Impl* FromSession(gnutls_session_t session) {
     auto* connection = static_cast<MHD_Connection*>(gnutls_session_get_ptr(session));
@@ -112,18 +105,21 @@ struct WebServer::Impl {
     return FromSession(session)->tls->Retrieve(certs, count, key);
   }
   static int VerifyClient(gnutls_session_t session) { return FromSession(session)->tls->VerifyPeer(session); }
-  static void LogLibraryMessage(void*, const char* format, va_list args) {
+  static void LogLibraryMessage(void* cls, const char* format, va_list args) {
     char line[512];
     std::vsnprintf(line, sizeof line, format, args);
     std::string text = line;
     while (!text.empty() && text.back() == '\n') text.pop_back();
     LogDebug("web server", {{"detail", text}});
+    auto* impl = static_cast<Impl*>(cls);
+    std::lock_guard lock(impl->log_mutex);
+    impl->last_library_message = text;
   }
 };
 
 MHD_Result WebServer::Impl::AcceptPolicy(void* cls, const sockaddr* addr, socklen_t) {
   auto* impl = static_cast<Impl*>(cls);
-  const char* refused = impl->guard.Admit(PeerAddress(addr));
+  const char* refused = impl->guard.Admit(AddressKey(addr));
   if (refused == nullptr) return MHD_YES;
   impl->Refused(refused);
   return MHD_NO;
@@ -135,7 +131,7 @@ void WebServer::Impl::Notify(void* cls, MHD_Connection* connection, void** socke
   *socket_context = impl;  // for the TLS callbacks, which get only the session
   const int fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD)->connect_fd;
   const sockaddr* addr = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)->client_addr;
-  impl->guard.Opened(connection, fd, PeerAddress(addr), std::chrono::steady_clock::now());
+  impl->guard.Opened(connection, fd, AddressKey(addr), std::chrono::steady_clock::now());
   if (impl->tls) {
     auto* session = static_cast<gnutls_session_t>(MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION)->tls_session);
     impl->tls->ConfigureSession(session, &VerifyClient);
@@ -146,11 +142,13 @@ MHD_Result WebServer::Impl::Access(void* cls, MHD_Connection* connection, const 
                                    const char*, size_t* upload_size, void** request_context) {
   auto* impl = static_cast<Impl*>(cls);
   if (*request_context == nullptr) {  // headers are in: the request has begun
-    *request_context = new PendingRequest;
-    impl->guard.RequestStarted(connection);
+    auto* pending = new PendingRequest;
+    *request_context = pending;
+    impl->guard.RequestStarted(connection, std::chrono::steady_clock::now());
+    if (HasBody(connection)) return impl->Queue(connection, pending, TextReply(413, "request bodies are not accepted\n"));
     return MHD_YES;
   }
-  if (*upload_size != 0) {  // no route reads a body
+  if (*upload_size != 0) {  // not reached: a body is refused above
     *upload_size = 0;
     return MHD_YES;
   }
@@ -161,7 +159,6 @@ void WebServer::Impl::Completed(void* cls, MHD_Connection* connection, void** re
   auto* impl = static_cast<Impl*>(cls);
   auto* pending = static_cast<PendingRequest*>(*request_context);
   if (pending == nullptr) return;
-  if (pending->telemetry) --impl->telemetry_in_flight;
   delete pending;
   *request_context = nullptr;
   impl->guard.RequestFinished(connection, std::chrono::steady_clock::now());
@@ -169,12 +166,12 @@ void WebServer::Impl::Completed(void* cls, MHD_Connection* connection, void** re
 
 MHD_Result WebServer::Impl::Serve(MHD_Connection* connection, PendingRequest* pending, const char* url, const char* method) {
   {
-    std::lock_guard lock(tasks_mutex);
+    std::lock_guard lock(reply_mutex);
     if (pending->reply) return Queue(connection, pending, *pending->reply);
   }
   Request request{method, url, Header(connection, MHD_HTTP_HEADER_AUTHORIZATION), Header(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING)};
   try {
-    Route route = routes.Handle(request);
+    Route route = Routed(request);
     if (route.reply) return Queue(connection, pending, *route.reply);
     return RunSlow(connection, pending, std::move(route.slow_task));
   } catch (const std::exception& e) {
@@ -183,15 +180,28 @@ MHD_Result WebServer::Impl::Serve(MHD_Connection* connection, PendingRequest* pe
   }
 }
 
-MHD_Result WebServer::Impl::Queue(MHD_Connection* connection, PendingRequest* pending, const Reply& reply) {
-  if (reply.telemetry && !pending->telemetry) {
-    if (options.max_requests != 0 && telemetry_in_flight.load() >= options.max_requests) {
-      Refused(kRefusedMaxRequests);
-      return Queue(connection, pending, TextReply(503, "too many concurrent scrapes (--web.max-requests)\n"));
-    }
-    ++telemetry_in_flight;
-    pending->telemetry = true;
+// --web.max-requests bounds the scrapes being rendered at once, as
+// node_exporter's bounds its handlers: the answer is a shared buffer once
+// rendered, so a client slow to read it holds no slot.
+Route WebServer::Impl::Routed(const Request& request) {
+  const bool telemetry = request.path == options.telemetry_path;
+  if (!telemetry || options.max_requests == 0) return routes.Handle(request);
+  if (++renders_in_flight > options.max_requests) {
+    --renders_in_flight;
+    Refused(kRefusedMaxRequests);
+    return {TextReply(503, "too many concurrent scrapes (--web.max-requests)\n"), {}};
   }
+  try {
+    Route route = routes.Handle(request);
+    --renders_in_flight;
+    return route;
+  } catch (...) {
+    --renders_in_flight;
+    throw;
+  }
+}
+
+MHD_Result WebServer::Impl::Queue(MHD_Connection* connection, PendingRequest*, const Reply& reply) {
   auto* holder = new std::shared_ptr<const std::string>(reply.body);
   MHD_Response* response = MHD_create_response_from_buffer_with_free_callback_cls(
       reply.body->size(), const_cast<char*>(reply.body->data()), &FreeBody, holder);
@@ -208,49 +218,25 @@ MHD_Result WebServer::Impl::Queue(MHD_Connection* connection, PendingRequest* pe
   return queued;
 }
 
-// The connection waits, suspended, while the work runs on a thread of its
-// own; its result is queued when the connection resumes.
+// The connection waits, suspended, while the work runs on the slow pool;
+// its result is queued when the connection resumes.
 MHD_Result WebServer::Impl::RunSlow(MHD_Connection* connection, PendingRequest* pending, std::function<Reply()> work) {
-  std::lock_guard lock(tasks_mutex);
-  size_t running = 0;
-  for (const Task& task : tasks) running += task.finished->load() ? 0 : 1;
-  if (running >= kMaxSlowTasks) {
-    return Queue(connection, pending, TextReply(503, "busy: too many reloads or new credentials being checked\n"));
-  }
-  MHD_suspend_connection(connection);
-  auto finished = std::make_shared<std::atomic<bool>>(false);
-  tasks.push_back(Task{std::thread([this, connection, pending, work = std::move(work), finished] {
-                         Reply reply;
-                         try {
-                           reply = work();
-                         } catch (const std::exception& e) {
-                           LogError("HTTP handler failed", {{"error", e.what()}});
-                           reply = TextReply(500, "internal error\n");
-                         }
-                         {
-                           std::lock_guard done(tasks_mutex);
-                           pending->reply = std::move(reply);
-                         }
-                         MHD_resume_connection(connection);
-                         *finished = true;
-                       }),
-                       finished});
-  return MHD_YES;
-}
-
-void WebServer::Impl::JoinFinishedTasks(bool all) {
-  std::list<Task> done;
-  {
-    std::lock_guard lock(tasks_mutex);
-    for (auto it = tasks.begin(); it != tasks.end();) {
-      if (all || it->finished->load()) {
-        done.splice(done.end(), tasks, it++);
-      } else {
-        ++it;
-      }
+  auto task = [this, connection, pending, work = std::move(work)] {
+    Reply reply;
+    try {
+      reply = work();
+    } catch (const std::exception& e) {
+      LogError("HTTP handler failed", {{"error", e.what()}});
+      reply = TextReply(500, "internal error\n");
     }
-  }
-  for (Task& task : done) task.thread.join();
+    {
+      std::lock_guard lock(reply_mutex);
+      pending->reply = std::move(reply);
+    }
+    MHD_resume_connection(connection);
+  };
+  if (slow.Submit(std::move(task), [connection] { MHD_suspend_connection(connection); })) return MHD_YES;
+  return Queue(connection, pending, TextReply(503, "busy: too many reloads or new credentials being checked; try again\n"));
 }
 
 void WebServer::Impl::SweepUntilStopped() {
@@ -265,7 +251,6 @@ void WebServer::Impl::SweepUntilStopped() {
                {kRefusedTimeout, refusals[kRefusedTimeout]}, {kRefusedMaxRequests, refusals[kRefusedMaxRequests]},
                {"open_connections", guard.open()}});
     }
-    JoinFinishedTasks(false);
   }
 }
 
@@ -277,16 +262,22 @@ Result<void> WebServer::Impl::Listen(ListenSocket socket) {
       {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, reinterpret_cast<void*>(&RetrieveCertificate)},
       {MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(priorities.c_str())},
       {MHD_OPTION_END, 0, nullptr}};
+  const std::string address = socket.address();
+  // Handed over before the start: MHD closes it on some of its failures and
+  // not on others, and a second close could hit a reused descriptor (the
+  // process exits on this error anyway).
+  const int fd = socket.Release();
   MHD_Daemon* daemon = MHD_start_daemon(
-      flags, 0, &AcceptPolicy, this, &Access, this, MHD_OPTION_LISTEN_SOCKET, socket.fd(), MHD_OPTION_THREAD_POOL_SIZE,
-      kThreadsPerListener, MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(options.limits.max_connections + 16),
-      MHD_OPTION_CONNECTION_TIMEOUT, kInactivitySeconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory,
-      MHD_OPTION_NOTIFY_CONNECTION, &Notify, this, MHD_OPTION_NOTIFY_COMPLETED, &Completed, this,
-      MHD_OPTION_EXTERNAL_LOGGER, &LogLibraryMessage, nullptr, MHD_OPTION_ARRAY, tls ? tls_options : tls_options + 2,
-      MHD_OPTION_END);
-  if (daemon == nullptr) return Fail("cannot serve on " + socket.address() + ": the HTTP server did not start");
-  addresses.push_back(socket.address());
-  socket.Release();  // the daemon closes it when it stops
+      flags, 0, &AcceptPolicy, this, &Access, this, MHD_OPTION_EXTERNAL_LOGGER, &LogLibraryMessage, this,
+      MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, kThreadsPerListener, MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned>(options.limits.max_connections + 16), MHD_OPTION_CONNECTION_TIMEOUT, kInactivitySeconds,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory, MHD_OPTION_NOTIFY_CONNECTION, &Notify, this,
+      MHD_OPTION_NOTIFY_COMPLETED, &Completed, this, MHD_OPTION_ARRAY, tls ? tls_options : tls_options + 2, MHD_OPTION_END);
+  if (daemon == nullptr) {
+    std::lock_guard lock(log_mutex);
+    return Fail("cannot serve on " + address + ": " + (last_library_message.empty() ? "the HTTP server did not start" : last_library_message));
+  }
+  addresses.push_back(address);
   daemons.push_back(daemon);
   return {};
 }
@@ -300,8 +291,19 @@ WebServer::Impl::~Impl() {
     sweep_wake.notify_all();
     sweeper.join();
   }
-  JoinFinishedTasks(true);  // their connections resume before the daemons stop
+  // No new connections. Quiesced, not just stopped: stopping shuts the
+  // listening socket down, and a socket systemd passed is systemd's to
+  // keep listening on.
+  std::vector<MHD_socket> listening;
+  for (MHD_Daemon* daemon : daemons) listening.push_back(MHD_quiesce_daemon(daemon));
+  slow.Stop();  // queued work runs, and its connections resume
+  // Answers under way (a reload's, say) go out before the connections close.
+  const auto deadline = std::chrono::steady_clock::now() + kDrainFor;
+  while (guard.in_request() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   for (MHD_Daemon* daemon : daemons) MHD_stop_daemon(daemon);
+  for (MHD_socket fd : listening) {
+    if (fd != MHD_INVALID_SOCKET) ::close(fd);
+  }
 }
 
 WebServer::WebServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -322,7 +324,9 @@ Result<std::unique_ptr<WebServer>> WebServer::Start(const WebServerOptions& opti
     if (!passed) return std::unexpected(passed.error());
     sockets = std::move(*passed);
   }
-  for (size_t i = 0; !options.systemd_socket && i < options.listen_addresses.size(); ++i) {
+  for (int fd : options.listening_fds) sockets.emplace_back(fd, BoundAddress(fd));
+  const bool handed_over = options.systemd_socket || !options.listening_fds.empty();
+  for (size_t i = 0; !handed_over && i < options.listen_addresses.size(); ++i) {
     auto socket = OpenListenSocket(options.listen_addresses[i]);
     if (!socket) return std::unexpected(socket.error());
     sockets.push_back(std::move(*socket));

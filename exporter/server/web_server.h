@@ -20,6 +20,7 @@ namespace ele {
 struct WebServerOptions {
   std::vector<std::string> listen_addresses = {":9787"};
   bool systemd_socket = false;  // the sockets systemd passed, instead of listen_addresses
+  std::vector<int> listening_fds;  // sockets already listening (handed over, closed at stop), instead of listen_addresses
   std::string telemetry_path = "/metrics";
   size_t max_requests = 40;  // concurrent telemetry requests; 0: no limit
   ConnectionLimits limits;

@@ -15,6 +15,12 @@
 
 namespace ele::e2e {
 
+#ifdef ELE_SANITIZED
+inline constexpr std::chrono::seconds kHostileFor{10};
+#else
+inline constexpr std::chrono::seconds kHostileFor{30};
+#endif
+
 fake::ScenarioSpec ServingScenario();
 std::string ServingConfig(const std::string& base_url);
 const std::map<std::string, std::string>& ServingTokens();

@@ -1,6 +1,8 @@
 #include "exporter/server/connection_guard.h"
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,8 +32,18 @@ struct SocketPair {
 
 const ConnectionGuard::Time kStart{};
 
+ConnectionLimits Limits(size_t max_connections, size_t per_address) {
+  ConnectionLimits limits;
+  limits.max_connections = max_connections;
+  limits.max_per_address = per_address;
+  limits.header_timeout = 10s;
+  limits.request_timeout = 60s;
+  limits.idle_timeout = 120s;
+  return limits;
+}
+
 TEST(ConnectionGuardTest, LimitsOpenConnectionsInAllAndPerAddress) {
-  ConnectionGuard guard(ConnectionLimits{3, 2, 10s, 60s});
+  ConnectionGuard guard(Limits(3, 2));
   int keys[4];
   EXPECT_EQ(guard.Admit("10.0.0.1"), nullptr);
   guard.Opened(&keys[0], -1, "10.0.0.1", kStart);
@@ -45,28 +57,44 @@ TEST(ConnectionGuardTest, LimitsOpenConnectionsInAllAndPerAddress) {
   EXPECT_EQ(guard.open(), 2u);
 }
 
-TEST(ConnectionGuardTest, ShutsDownConnectionsThatNeverFinishARequest) {
-  ConnectionGuard guard(ConnectionLimits{10, 10, 10s, 120s});
-  SocketPair silent, scraping, kept_alive;
+TEST(ConnectionGuardTest, ShutsDownConnectionsPastTheirDeadlines) {
+  ConnectionGuard guard(Limits(10, 10));
+  SocketPair silent, slow_reader, kept_alive;
   guard.Opened(&silent, silent.ours, "a", kStart);
-  guard.Opened(&scraping, scraping.ours, "a", kStart);
+  guard.Opened(&slow_reader, slow_reader.ours, "a", kStart);
   guard.Opened(&kept_alive, kept_alive.ours, "a", kStart);
-  guard.RequestStarted(&scraping);  // its headers came in; its reply is being sent
-  guard.RequestStarted(&kept_alive);
+  guard.RequestStarted(&slow_reader, kStart + 1s);  // its headers came in; its answer is being sent
+  guard.RequestStarted(&kept_alive, kStart);
   guard.RequestFinished(&kept_alive, kStart + 5s);
   EXPECT_EQ(guard.ShutDownOverdue(kStart + 9s), 0u);
   EXPECT_FALSE(silent.ShutDown());
-  EXPECT_EQ(guard.ShutDownOverdue(kStart + 10s), 1u);
+  EXPECT_EQ(guard.ShutDownOverdue(kStart + 10s), 1u) << "no request's headers within 10 s";
   EXPECT_TRUE(silent.ShutDown());
-  EXPECT_FALSE(scraping.ShutDown()) << "a request in progress has no header deadline";
-  EXPECT_FALSE(kept_alive.ShutDown()) << "a keep-alive connection waits up to the idle timeout";
+  EXPECT_FALSE(slow_reader.ShutDown()) << "a request in progress has a deadline of its own";
   EXPECT_EQ(guard.ShutDownOverdue(kStart + 20s), 0u) << "each connection is shut down once";
+  EXPECT_EQ(guard.ShutDownOverdue(kStart + 61s), 1u) << "its answer not read within 60 s";
+  EXPECT_TRUE(slow_reader.ShutDown());
+  EXPECT_FALSE(kept_alive.ShutDown()) << "a keep-alive connection waits up to the idle timeout";
   // An idle keep-alive connection closing is ordinary: shut, not counted.
-  EXPECT_EQ(guard.ShutDownOverdue(kStart + 65s), 0u);
+  EXPECT_EQ(guard.ShutDownOverdue(kStart + 124s), 0u);
   EXPECT_FALSE(kept_alive.ShutDown()) << "not yet";
   EXPECT_EQ(guard.ShutDownOverdue(kStart + 125s), 0u);
   EXPECT_TRUE(kept_alive.ShutDown());
-  EXPECT_FALSE(scraping.ShutDown());
+}
+
+TEST(ConnectionGuardTest, CountsIpv6ClientsByTheirSlash64) {
+  sockaddr_in6 a{}, b{}, mapped{};
+  a.sin6_family = b.sin6_family = mapped.sin6_family = AF_INET6;
+  ::inet_pton(AF_INET6, "2001:db8:1:2:aaaa::1", &a.sin6_addr);
+  ::inet_pton(AF_INET6, "2001:db8:1:2:bbbb::9", &b.sin6_addr);
+  ::inet_pton(AF_INET6, "::ffff:192.0.2.7", &mapped.sin6_addr);
+  EXPECT_EQ(AddressKey(reinterpret_cast<sockaddr*>(&a)), "2001:db8:1:2::/64");
+  EXPECT_EQ(AddressKey(reinterpret_cast<sockaddr*>(&b)), AddressKey(reinterpret_cast<sockaddr*>(&a)));
+  EXPECT_EQ(AddressKey(reinterpret_cast<sockaddr*>(&mapped)), "192.0.2.7");
+  sockaddr_in v4{};
+  v4.sin_family = AF_INET;
+  ::inet_pton(AF_INET, "198.51.100.3", &v4.sin_addr);
+  EXPECT_EQ(AddressKey(reinterpret_cast<sockaddr*>(&v4)), "198.51.100.3");
 }
 
 TEST(ConnectionGuardTest, LogsRefusalsAtOnceThenAtMostOnceAMinute) {

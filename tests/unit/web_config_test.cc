@@ -36,6 +36,16 @@ TEST(WebConfigTest, ReadsTlsServerConfigWithPathsBesideTheFile) {
   EXPECT_EQ(web->tls->max_version, "TLS13");
 }
 
+TEST(WebConfigTest, ReadsTlsAsExporterToolkitDoes) {
+  auto alias = LoadWebConfigText("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireClientCert\n"
+                                 "  client_ca_file: ca\nhttp_server_config:\n  http2: false\n", "web.yml");
+  ASSERT_TRUE(alias.has_value()) << alias.error().message;
+  EXPECT_EQ(alias->tls->client_auth, ClientAuth::kRequireAny) << "the older name, and a CA without verifying";
+  auto empty = LoadWebConfigText("tls_server_config:\n  client_auth_type: \"\"\n", "web.yml");
+  ASSERT_TRUE(empty.has_value()) << empty.error().message;
+  EXPECT_FALSE(empty->tls.has_value()) << "no certificate and no key: plain HTTP";
+}
+
 TEST(WebConfigTest, BadTlsSettingsAreOneLine) {
   const std::pair<const char*, const char*> cases[] = {
       {"tls_server_config:\n  cert_file: a.crt\n", "web.yml:2: tls_server_config: needs both cert_file and key_file"},
@@ -44,11 +54,14 @@ TEST(WebConfigTest, BadTlsSettingsAreOneLine) {
       {"tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n",
        "web.yml:2: tls_server_config.client_auth_type: verifying client certificates needs client_ca_file"},
       {"tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n",
-       "web.yml:2: tls_server_config.client_ca_file: a client CA is configured but client_auth_type does not verify "
+       "web.yml:2: tls_server_config.client_ca_file: a client CA is configured without a client_auth_type "
        "(use VerifyClientCertIfGiven or RequireAndVerifyClientCert)"},
-      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [x]\n", "web.yml:4: tls_server_config.cipher_suites: unknown key"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [x]\n",
+       "web.yml:4: tls_server_config.cipher_suites: not supported by this exporter (GnuTLS's defaults for the allowed TLS versions "
+       "are used; certificates come from files)"},
+      {"tls_server_config:\n  cert_file: a\n  key_file: b\n  bogus: 1\n", "web.yml:4: tls_server_config.bogus: unknown key"},
       {"tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n",
-       "web.yml:2: tls_server_config: min_version is above max_version"},
+       "web.yml:2: tls_server_config: min_version TLS13 is above max_version TLS12 (min_version is TLS12 unless set)"},
   };
   for (const auto& [text, error] : cases) {
     auto web = LoadWebConfigText(text, "web.yml");
