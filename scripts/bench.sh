@@ -104,6 +104,9 @@ render=$(get scrape MetricsRender/10000 real_time)
 jet_save=$(get state JetEmailStateFileSave real_time)
 jet_load=$(get state JetEmailStateFileLoad real_time)
 jet_file=$(get state JetEmailStateFileSave file_mib)
+jet_compact=$(get state JetEmailStateFileCompact real_time)
+mt_compact=$(get state MailtrapStateFileCompact real_time)
+bytes_per_minute=$(get state JetEmailStateFileBytesPerMinute bytes_per_minute)
 mt_save=$(get state MailtrapStateFileSave real_time)
 mt_load=$(get state MailtrapStateFileLoad real_time)
 mt_file=$(get state MailtrapStateFileSave file_mib)
@@ -121,12 +124,15 @@ row "idle RSS, 2 accounts, nothing tracked, MiB" "$(fmt "$idle_mib" 1)" "<= 12" 
 row "  of which the floor: libcurl alone in a C program, MiB" "$(fmt "$(awk -v k="$curl_floor_kib" 'BEGIN { print k / 1024 }')" 1)" "(info)" ""
 row "/metrics p99, $series series, wrk -c 32, ms ($(fmt "$rps") req/s)" "$(fmt "$p99_ms" 2)" "<= 5" "$(ok "$p99_ms" le 5)"
 row "/metrics render of 10,000 series (after a publish), ms" "$(fmt "$render" 2)" "(info)" ""
-row "state file save, JetEmail 1M messages, ms" "$(fmt "$jet_save")" "<= 300" "$(ok "$jet_save" le 300)"
-row "state file load, JetEmail 1M messages, ms" "$(fmt "$jet_load")" "<= 300" "$(ok "$jet_load" le 300)"
+row "state file save (journal), JetEmail 1M messages, ms" "$(fmt "$jet_save")" "<= 300" "$(ok "$jet_save" le 300)"
+row "state file compaction, JetEmail 1M messages, ms" "$(fmt "$jet_compact")" "<= 300" "$(ok "$jet_compact" le 300)"
+row "state file recovery (+10 records), JetEmail 1M, ms" "$(fmt "$jet_load")" "<= 300" "$(ok "$jet_load" le 300)"
 row "state file size, JetEmail 1M messages, MiB" "$(fmt "$jet_file" 1)" "<= 64 MB" "$(ok "$jet_file" le 61)"
-row "state file save, Mailtrap 1M messages, ms" "$(fmt "$mt_save")" "<= 300" "$(ok "$mt_save" le 300)"
-row "state file load, Mailtrap 1M messages, ms" "$(fmt "$mt_load")" "<= 300" "$(ok "$mt_load" le 300)"
+row "state file save (journal), Mailtrap 1M messages, ms" "$(fmt "$mt_save")" "<= 300" "$(ok "$mt_save" le 300)"
+row "state file compaction, Mailtrap 1M messages, ms" "$(fmt "$mt_compact")" "<= 300" "$(ok "$mt_compact" le 300)"
+row "state file recovery (+10 records), Mailtrap 1M, ms" "$(fmt "$mt_load")" "<= 300" "$(ok "$mt_load" le 300)"
 row "state file size, Mailtrap 1M messages, MiB" "$(fmt "$mt_file" 1)" "<= 64 MB" "$(ok "$mt_file" le 61)"
+row "state writes, 50k tracked, 10 new/s, 5s interval, MB/min" "$(fmt "$(awk -v b="$bytes_per_minute" 'BEGIN { print b / 1e6 }')" 2)" "<= 3.3" "$(ok "$(awk -v b="$bytes_per_minute" 'BEGIN { print b / 1e6 }')" le 3.3)"
 row "API cost, JetEmail steady state, requests/cycle" "$(fmt "$jet_api" 1)" "<= 2" "$(ok "$jet_api" le 2)"
 row "API cost, Mailtrap steady state, requests/cycle" "$(fmt "$mt_api" 1)" "<= 2" "$(ok "$mt_api" le 2)"
 echo

@@ -49,6 +49,11 @@ bool ExporterApp::SaveState(const Collector& collector) {
     return false;
   }
   hub_.SetGlobal(metrics::kStateFileLastSave, {}, ToUnixSeconds(clock_.Now()));
+  if (const std::optional<Error> compaction = state_file_->TakeCompactionError()) {
+    LogWarn("state file journal not compacted; the journal keeps growing until a compaction succeeds",
+            {{"error", compaction->message}});
+    hub_.IncGlobal(metrics::kStateFileErrorsTotal, {"compact"});
+  }
   return true;
 }
 

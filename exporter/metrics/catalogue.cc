@@ -58,7 +58,7 @@ const Desc kConfigReloadSuccessful{27, "email_logs_exporter_config_last_reload_s
 const Desc kConfigLastReloadSuccessTimestamp{28, "email_logs_exporter_config_last_reload_success_timestamp_seconds", "Time of the last successful configuration load, Unix seconds.", Kind::kGauge, {}, {}};
 const Desc kBuildInfo{29, "email_logs_exporter_build_info", "Always 1; labels carry the version and revision.", Kind::kGauge, {"version", "revision"}, {}};
 
-const Desc kStateFileErrorsTotal{30, "email_logs_exporter_state_file_errors_total", "State file failures: load (corrupt or foreign file, moved aside; started fresh) or save (counters shown are the last saved ones).", Kind::kCounter, {"operation"}, {}};
+const Desc kStateFileErrorsTotal{30, "email_logs_exporter_state_file_errors_total", "State file failures: load (corrupt or foreign file, moved aside; started fresh), save (counters shown are the last saved ones) or compact (the journal was saved but not yet folded into a new snapshot; it keeps growing).", Kind::kCounter, {"operation"}, {}};
 const Desc kStateFileLastSave{31, "email_logs_exporter_state_file_last_save_timestamp_seconds", "Time of the last successful state file save, Unix seconds.", Kind::kGauge, {}, {}};
 
 const Desc kPartLag{32, "email_logs_exporter_part_lag_seconds", "Now minus the time up to which each part of the account's reads (new, enqueued, refresh, events, open) is current.", Kind::kGauge, {"provider", "account", "part"}, {}};

@@ -11,6 +11,7 @@ MetricsHub::MetricsHub() {
   global_.Set(kBuildInfo, {kVersion, kRevision}, 1);
   global_.At(kStateFileErrorsTotal, {"load"});
   global_.At(kStateFileErrorsTotal, {"save"});
+  global_.At(kStateFileErrorsTotal, {"compact"});
 }
 
 void MetricsHub::IncGlobal(const Desc& desc, const LabelValues& labels, double by) {

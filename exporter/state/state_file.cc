@@ -9,9 +9,11 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <vector>
 
 #include "exporter/state/binary_codec.h"
+#include "exporter/state/durable_file.h"
 #include "exporter/state/huge_pages.h"
 
 namespace ele {
@@ -42,59 +44,13 @@ uLong Crc(uLong crc, std::string_view data) {
 
 std::uint32_t Crc(std::string_view data) { return static_cast<std::uint32_t>(Crc(crc32(0L, Z_NULL, 0), data)); }
 
-// Reads from `fd` into `data` until `size` bytes or the end; the bytes read
-// (errno set and `*failed` true on an error).
-size_t ReadUpTo(int fd, char* data, size_t size, bool* failed) {
-  size_t filled = 0;
-  while (filled < size) {
-    const ssize_t n = ::read(fd, data + filled, size - filled);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *failed = n < 0;
-      break;
-    }
-    filled += static_cast<size_t>(n);
-  }
-  return filled;
-}
+// The snapshot's generation, stored as a blob of its own: it sorts before
+// every account key, and an exporter of the earlier layout ignores it.
+const std::string kGenerationKey = "\x01generation";
+enum RecordOp : std::uint64_t { kDelta = 0, kRemove = 1 };
 
-// The whole file in one allocation of its size, without zero-filling it
-// first (read() writes every byte kept).
-Result<std::string> ReadWholeFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Fail(std::strerror(errno));
-  struct stat info {};
-  const size_t expected = ::fstat(fd, &info) == 0 && info.st_size > 0 ? static_cast<size_t>(info.st_size) : 0;
-  bool failed = false;
-  std::string bytes;
-  bytes.resize_and_overwrite(expected, [&](char* data, size_t size) {
-    AdviseHugePages(data, size);
-    return ReadUpTo(fd, data, size, &failed);
-  });
-  char more[4096];  // whatever the file grew by since fstat
-  while (!failed) {
-    const size_t n = ReadUpTo(fd, more, sizeof more, &failed);
-    if (n == 0) break;
-    bytes.append(more, n);
-  }
-  const int saved_errno = errno;
-  ::close(fd);
-  if (failed) return Fail(std::strerror(saved_errno));
-  return bytes;
-}
-
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
+std::string_view BytesOf(std::string_view blob) { return blob; }
 std::string_view BytesOf(const std::string& blob) { return blob; }
-std::string_view BytesOf(const StateFile::BlobRef& blob) { return blob.bytes(); }
 
 // The file as pieces in order: header, payload (the blob count, then per
 // blob its key and its length, then the blob itself), CRC. The blobs are
@@ -131,6 +87,13 @@ class FilePieces {
     PutU32(header_, StateFile::kFormatVersion);
     PutU64(header_, size);
     PutU32(trailer_, static_cast<std::uint32_t>(crc));
+  }
+
+  std::vector<std::string_view> All() const {
+    std::vector<std::string_view> all = {header_};
+    all.insert(all.end(), payload_.begin(), payload_.end());
+    all.push_back(trailer_);
+    return all;
   }
 
   template <typename Write>
@@ -196,42 +159,180 @@ Result<StateFile::BlobViews> StateFile::DecodeViews(std::string_view bytes) {
 Result<void> StateFile::Load() {
   std::lock_guard lock(mutex_);
   blobs_.clear();
-  if (::access(path_.c_str(), F_OK) != 0 && errno == ENOENT) return {};  // a fresh start
+  loaded_.reset();
+  journal_.reset();
+  generation_ = snapshot_bytes_ = bytes_written_ = 0;
+  if (auto snapshot = LoadSnapshotLocked(); !snapshot) return snapshot;
+  return LoadJournalLocked();
+}
+
+// A missing snapshot is a fresh start (or a journal of generation 0 alone).
+// A corrupt, truncated or foreign one is moved aside with its journal.
+Result<void> StateFile::LoadSnapshotLocked() {
+  if (::access(path_.c_str(), F_OK) != 0 && errno == ENOENT) return {};
   Result<std::string> read = ReadWholeFile(path_);
   if (!read) return Fail("cannot read state file " + path_ + ": " + read.error().message);
   const auto bytes = std::make_shared<const std::string>(std::move(*read));
   const Result<BlobViews> decoded = DecodeViews(*bytes);
   if (decoded) {
-    for (const auto& [key, blob] : *decoded) blobs_.emplace(key, BlobRef(bytes, blob));
+    for (const auto& [key, blob] : *decoded) {
+      if (key == kGenerationKey && blob.size() == 8) generation_ = GetLE(blob, 0, 8);
+      if (key != kGenerationKey) blobs_[key].blob = BlobRef(bytes, blob);
+    }
     loaded_ = bytes;
+    snapshot_bytes_ = bytes->size();
     return {};
   }
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::string aside = path_ + ".corrupt-" + std::to_string(now);
   std::error_code ec;
   std::filesystem::rename(path_, aside, ec);
+  std::filesystem::rename(journal_path(), aside + ".journal", ec);
   return Fail(path_ + ": " + decoded.error().message + "; moved aside to " + aside + " and starting fresh");
+}
+
+Result<void> StateFile::LoadJournalLocked() {
+  const Result<std::optional<StateJournal::Contents>> read = StateJournal::Read(journal_path());
+  if (!read) return std::unexpected(read.error());
+  // None, or one of an older generation: the next save starts a new one.
+  if (!*read || (*read)->generation != generation_) return {};
+  std::uint64_t valid_bytes = (*read)->valid_bytes;
+  ApplyJournalLocked(**read, &valid_bytes);
+  Result<StateJournal> reopened = StateJournal::Reopen(journal_path(), valid_bytes);
+  if (!reopened) return std::unexpected(reopened.error());
+  journal_ = std::move(*reopened);
+  return {};
+}
+
+// Replays each record on the blob it names. A record whose CRC holds but
+// whose content does not apply is treated as the end of the journal.
+void StateFile::ApplyJournalLocked(const StateJournal::Contents& journal, std::uint64_t* valid_bytes) {
+  std::map<std::string, BlobRebuilder> rebuilt;
+  std::set<std::string> removed;
+  for (std::string_view record : journal.records) {
+    BinaryReader in(record);
+    std::string key;
+    std::uint64_t op = 0;
+    std::string_view delta;
+    const bool parsed = in.Str(&key) && in.U64(&op) && (op == kRemove || (op == kDelta && in.View(&delta))) && in.at_end();
+    if (parsed && op == kRemove) {
+      rebuilt.erase(key);
+      removed.insert(key);
+      continue;
+    }
+    auto it = rebuilt.find(key);
+    if (it == rebuilt.end()) {
+      const auto found = blobs_.find(key);
+      const std::string_view base = found == blobs_.end() || removed.contains(key) ? std::string_view() : found->second.blob.bytes();
+      it = rebuilt.emplace(key, BlobRebuilder(base)).first;
+    }
+    if (!parsed || !it->second.Apply(delta)) {
+      *valid_bytes = static_cast<std::uint64_t>(record.data() - journal.bytes->data()) - 8;  // before its length and CRC
+      break;
+    }
+    removed.erase(key);
+  }
+  for (const std::string& key : removed) blobs_.erase(key);
+  for (const auto& [key, rebuilder] : rebuilt) {
+    auto owned = std::make_shared<const std::string>(rebuilder.Materialize());
+    blobs_[key] = Entry{BlobRef(owned, *owned), std::nullopt};
+  }
 }
 
 StateFile::BlobRef StateFile::Blob(const std::string& key) const {
   std::lock_guard lock(mutex_);
   auto it = blobs_.find(key);
-  return it == blobs_.end() ? BlobRef() : it->second;
+  return it == blobs_.end() ? BlobRef() : it->second.blob;
 }
 
 Result<void> StateFile::Save(const std::string& key, std::string blob) {
   auto owned = std::make_shared<const std::string>(std::move(blob));
   std::lock_guard lock(mutex_);
-  blobs_[key] = BlobRef(owned, *owned);
+  if (!journal_ || journal_->broken()) {
+    if (auto compacted = CompactLocked(); !compacted) return compacted;
+  }
+  const auto found = blobs_.find(key);
+  const std::string_view previous = found == blobs_.end() ? std::string_view() : found->second.blob.bytes();
+  ChunkIndex previous_chunks = found != blobs_.end() && found->second.chunks ? std::move(*found->second.chunks) : ChunkIndex::Of(previous);
+  ChunkIndex next_chunks;
+  const std::string delta = EncodeDelta(previous, previous_chunks, *owned, &next_chunks);
+  if (auto appended = AppendLocked(key, delta, false); !appended) {
+    if (found != blobs_.end()) found->second.chunks = std::move(previous_chunks);
+    return appended;
+  }
+  blobs_[key] = Entry{BlobRef(owned, *owned), std::move(next_chunks)};
   ReleaseLoadedLocked();
-  return WriteLocked();
+  // Compacting when the journal outgrows the snapshot writes at most twice
+  // what changed, whatever the size of the state, and keeps a recovery's
+  // reading within twice the snapshot.
+  if (journal_->bytes() > snapshot_bytes_) {
+    // The save itself is durable: a failed compaction is reported apart
+    // and tried again at the next save.
+    if (auto compacted = CompactLocked(); !compacted) compaction_error_ = compacted.error();
+  }
+  return {};
 }
 
 Result<void> StateFile::Remove(const std::string& key) {
   std::lock_guard lock(mutex_);
-  if (blobs_.erase(key) == 0) return {};
+  if (!blobs_.contains(key)) return {};
+  if (!journal_ || journal_->broken()) {
+    if (auto compacted = CompactLocked(); !compacted) return compacted;
+  }
+  if (auto appended = AppendLocked(key, {}, true); !appended) return appended;
+  blobs_.erase(key);
   ReleaseLoadedLocked();
-  return WriteLocked();
+  return {};
+}
+
+Result<void> StateFile::AppendLocked(const std::string& key, std::string_view delta, bool remove) {
+  BinaryWriter record;
+  record.Str(key);
+  record.U64(remove ? kRemove : kDelta);
+  if (!remove) record.Str(delta);
+  const std::uint64_t before = journal_->bytes();
+  Result<void> appended = journal_->Append(record.data());
+  bytes_written_ += journal_->bytes() - before;
+  return appended;
+}
+
+Result<void> StateFile::Compact() {
+  std::lock_guard lock(mutex_);
+  return CompactLocked();
+}
+
+// The next generation's snapshot, then its empty journal. A crash between
+// the two leaves the new snapshot with the old journal, which is then
+// ignored (older generation); one before the rename leaves the old pair.
+Result<void> StateFile::CompactLocked() {
+  const std::uint64_t next = generation_ + 1;
+  std::string generation;
+  for (int i = 0; i < 8; ++i) generation.push_back(static_cast<char>((next >> (8 * i)) & 0xFF));
+  std::vector<std::pair<std::string, std::string_view>> blobs = {{kGenerationKey, generation}};
+  for (const auto& [key, entry] : blobs_) blobs.emplace_back(key, entry.blob.bytes());
+  const FilePieces pieces(blobs);
+  const std::vector<std::string_view> all = pieces.All();
+  if (auto written = WriteFileDurably(path_, all); !written) return Fail("cannot write state file: " + written.error().message);
+  generation_ = next;
+  snapshot_bytes_ = 0;
+  for (std::string_view piece : all) snapshot_bytes_ += piece.size();
+  bytes_written_ += snapshot_bytes_;
+  journal_.reset();
+  Result<StateJournal> created = StateJournal::Create(journal_path(), generation_);
+  if (!created) return std::unexpected(created.error());
+  journal_ = std::move(*created);
+  ReleaseLoadedLocked();
+  return {};
+}
+
+std::optional<Error> StateFile::TakeCompactionError() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(compaction_error_, std::nullopt);
+}
+
+StateFile::Sizes StateFile::sizes() const {
+  std::lock_guard lock(mutex_);
+  return Sizes{generation_, snapshot_bytes_, journal_ ? journal_->bytes() : 0, journal_ ? journal_->records() : 0, bytes_written_};
 }
 
 // At the first write the accounts that have not saved their own blob yet
@@ -239,30 +340,13 @@ Result<void> StateFile::Remove(const std::string& key) {
 // the whole file as loaded is not held next to what replaced it.
 void StateFile::ReleaseLoadedLocked() {
   if (!loaded_) return;
-  for (auto& [key, blob] : blobs_) {
-    if (blob.SharesOwner(loaded_)) {
-      auto copy = std::make_shared<const std::string>(blob.bytes());
-      blob = BlobRef(copy, *copy);
+  for (auto& [key, entry] : blobs_) {
+    if (entry.blob.SharesOwner(loaded_)) {
+      auto copy = std::make_shared<const std::string>(entry.blob.bytes());
+      entry.blob = BlobRef(copy, *copy);
     }
   }
   loaded_.reset();
-}
-
-Result<void> StateFile::WriteLocked() {
-  const std::string tmp = path_ + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Fail("cannot write state file " + tmp + ": " + std::strerror(errno));
-  const bool written = FilePieces(blobs_).ForEach([&](std::string_view piece) { return WriteAll(fd, piece); }) && ::fsync(fd) == 0;
-  const int saved_errno = errno;
-  ::close(fd);
-  if (!written) return Fail("cannot write state file " + tmp + ": " + std::strerror(saved_errno));
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) return Fail("cannot replace state file " + path_ + ": " + std::strerror(errno));
-  const std::string dir = std::filesystem::path(path_).parent_path().empty() ? "." : std::filesystem::path(path_).parent_path().string();
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);  // makes the rename itself durable
-    ::close(dfd);
-  }
-  return {};
 }
 
 }  // namespace ele

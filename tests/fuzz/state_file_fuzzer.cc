@@ -1,6 +1,7 @@
 // libFuzzer target: the state file reader. The container first (header,
 // length, CRC), then each account blob as both collectors restore it, and
-// the raw input as a blob too (the CRC would keep most mutations out).
+// the raw input as a blob too (the CRC would keep most mutations out), and
+// as a journal record's delta replayed on a base blob.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -10,6 +11,7 @@
 #include "exporter/config/config.h"
 #include "exporter/providers/jetemail/jetemail_collector.h"
 #include "exporter/providers/mailtrap/mailtrap_collector.h"
+#include "exporter/state/blob_delta.h"
 #include "exporter/state/state_file.h"
 
 namespace {
@@ -43,5 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& [key, blob] : *blobs) Restore(blob);
   }
   Restore(bytes);
+  static const std::string base = "the base blob a journal's delta copies ranges of, 64 bytes long.";
+  ele::BlobRebuilder rebuilder(base);
+  if (rebuilder.Apply(bytes) && rebuilder.Apply(bytes)) Restore(rebuilder.Materialize());
   return 0;
 }

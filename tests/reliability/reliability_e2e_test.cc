@@ -8,6 +8,8 @@
 //   4. tokens appear nowhere: logs at debug level, /metrics, /, error
 //      replies, --config.check output, the state file.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -318,6 +320,66 @@ TEST(ReliabilityE2ETest, SigkillAtRandomMomentsLosesAndDoublesNothing) {
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
+// Proof 1, in the state file's compactions: every other life is killed the
+// moment a compaction starts writing (a .tmp file appears beside the state
+// file: the next snapshot, or the journal after it), so kills land before
+// the snapshot's rename, between it and the new journal, and in the
+// journal's creation. The lives between run 2-4 s, so that cycles complete
+// and statuses are seen (a life after a kill between the snapshot and the
+// journal compacts before its first save, and would be killed before it).
+TEST(ReliabilityE2ETest, SigkillDuringCompactionLosesAndDoublesNothing) {
+  const auto started = std::chrono::steady_clock::now();
+  fake::FakeApiServer api(TrafficSpec(6161, 60, 10, 16));
+  ASSERT_TRUE(api.Start());
+  TempDir dir;
+  const std::string config = dir.Write("config.yaml", TrafficConfig(api.base_url(), "3s", dir.path() + "/state.bin"));
+  const int watch = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  ASSERT_GE(::inotify_add_watch(watch, dir.path().c_str(), IN_CREATE), 0);
+  const auto compaction_started = [&] {
+    alignas(inotify_event) char buffer[4096];
+    bool seen = false;
+    for (ssize_t n; (n = ::read(watch, buffer, sizeof buffer)) > 0;) {
+      for (char* at = buffer; at < buffer + n; at += sizeof(inotify_event) + reinterpret_cast<inotify_event*>(at)->len) {
+        const inotify_event* event = reinterpret_cast<inotify_event*>(at);
+        seen = seen || (event->len > 0 && std::string(event->name).ends_with(".tmp"));
+      }
+    }
+    return seen;
+  };
+  std::mt19937 rng(static_cast<unsigned>(fake::SystemNowMs()));
+  std::uniform_int_distribution<int> lifetime_ms(2000, 4000);
+  ScrapeLog scrapes;
+  int kills = 0, in_compaction = 0;
+  while ((in_compaction < 6 || fake::SystemNowMs() < api.scripted_end_ms()) && kills < 14) {
+    compaction_started();  // events of the previous life
+    auto exporter = Launch(dir, config, "exporter-" + std::to_string(kills) + ".log", kTrafficTokens);
+    ASSERT_TRUE(exporter);
+    const bool at_compaction = kills % 2 == 0;
+    const auto deadline = std::chrono::steady_clock::now() + (at_compaction ? 15s : std::chrono::milliseconds(lifetime_ms(rng)));
+    bool hit = false;
+    for (int tick = 0; !hit && std::chrono::steady_clock::now() < deadline; ++tick) {
+      pollfd ready{watch, POLLIN, 0};
+      ::poll(&ready, 1, 20);
+      hit = compaction_started() && at_compaction;
+      if (!hit && tick % 5 == 0) scrapes.Scrape(exporter->url("/metrics"));
+    }
+    exporter->Signal(SIGKILL);
+    EXPECT_EQ(exporter->Wait(), 128 + SIGKILL);
+    ++kills;
+    in_compaction += hit ? 1 : 0;
+  }
+  ::close(watch);
+  EXPECT_GE(in_compaction, 6);
+  auto exporter = Launch(dir, config, "exporter-final.log", kTrafficTokens);
+  ASSERT_TRUE(exporter);
+  EXPECT_TRUE(ConvergesToTruth(*exporter, api.GroundTruth({}), Union(kJetNames, kMtNames), 90s)) << exporter->Log().substr(0, 3000);
+  scrapes.Scrape(exporter->url("/metrics"));
+  EXPECT_TRUE(scrapes.decreases.empty()) << scrapes.decreases.front();
+  EXPECT_EQ(Metric(*exporter, "email_logs_exporter_state_file_errors_total{operation=\"load\"}"), 0) << "a kill left a corrupt state file";
+  std::printf("%d kills, %d of them as a compaction began, %d scrapes, %.0f s\n", kills, in_compaction, scrapes.scrapes,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
 // Proof 3.
 TEST(ReliabilityE2ETest, WrongTokenAndSilentServerNeverDelayTheHealthyAccount) {
   fake::ScenarioSpec spec;
@@ -462,9 +524,11 @@ TEST(ReliabilityE2ETest, TokensAppearNowhereEvenAtDebugLevel) {
   exporter->Signal(SIGTERM);
   EXPECT_EQ(exporter->Wait(), 0);
   seen.emplace_back("log", exporter->Log());
-  std::ifstream in(state_file, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
+  std::stringstream bytes;  // the snapshot and its journal
+  for (const std::string& file : {state_file, state_file + ".journal"}) {
+    std::ifstream in(file, std::ios::binary);
+    bytes << in.rdbuf();
+  }
   seen.emplace_back("state file", bytes.str());
   ASSERT_GT(bytes.str().size(), 100u) << "the state file was written";
 

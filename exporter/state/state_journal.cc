@@ -1,0 +1,123 @@
+#include "exporter/state/state_journal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "exporter/state/durable_file.h"
+
+namespace ele {
+namespace {
+
+constexpr std::string_view kMagic = "ELEJRNL1";
+constexpr size_t kHeader = 8 + 8;
+constexpr size_t kRecordHeader = 4 + 4;
+
+void PutLE(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+std::uint64_t GetLE(std::string_view in, size_t at, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + static_cast<size_t>(i)])) << (8 * i);
+  return v;
+}
+
+std::uint32_t Crc(std::string_view data) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (size_t at = 0; at < data.size(); at += 1u << 30) {
+    const size_t n = std::min<size_t>(data.size() - at, 1u << 30);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data() + at), static_cast<uInt>(n));
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+}  // namespace
+
+Result<std::optional<StateJournal::Contents>> StateJournal::Read(const std::string& path) {
+  if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return std::nullopt;
+  Result<std::string> read = ReadWholeFile(path);
+  if (!read) return Fail("cannot read state journal " + path + ": " + read.error().message);
+  Contents contents;
+  contents.bytes = std::make_shared<const std::string>(std::move(*read));
+  const std::string_view bytes = *contents.bytes;
+  if (bytes.size() < kHeader || bytes.substr(0, 8) != kMagic) return std::nullopt;
+  contents.generation = GetLE(bytes, 8, 8);
+  size_t at = kHeader;
+  while (bytes.size() - at >= kRecordHeader) {
+    const std::uint64_t length = GetLE(bytes, at, 4);
+    if (length > bytes.size() - at - kRecordHeader) break;  // cut short
+    const std::string_view payload = bytes.substr(at + kRecordHeader, length);
+    if (Crc(payload) != GetLE(bytes, at + 4, 4)) break;  // torn or overwritten
+    contents.records.push_back(payload);
+    at += kRecordHeader + length;
+  }
+  contents.valid_bytes = at;
+  return contents;
+}
+
+Result<StateJournal> StateJournal::Create(const std::string& path, std::uint64_t generation) {
+  std::string header(kMagic);
+  PutLE(header, generation, 8);
+  if (auto written = WriteFileDurably(path, {header}); !written) return std::unexpected(written.error());
+  return Reopen(path, header.size());
+}
+
+Result<StateJournal> StateJournal::Reopen(const std::string& path, std::uint64_t valid_bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Fail("cannot open state journal " + path + ": " + std::strerror(errno));
+  // A torn record at the end is cut off: what is appended next must follow
+  // the last whole record, or recovery would stop before it.
+  if (::ftruncate(fd, static_cast<off_t>(valid_bytes)) != 0 || ::lseek(fd, 0, SEEK_END) < 0) {
+    const int saved = errno;
+    ::close(fd);
+    return Fail("cannot open state journal " + path + ": " + std::strerror(saved));
+  }
+  return StateJournal(fd, valid_bytes, path);
+}
+
+StateJournal::StateJournal(StateJournal&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), bytes_(other.bytes_), records_(other.records_), broken_(other.broken_), path_(std::move(other.path_)) {}
+
+StateJournal& StateJournal::operator=(StateJournal&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    bytes_ = other.bytes_;
+    records_ = other.records_;
+    broken_ = other.broken_;
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+StateJournal::~StateJournal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> StateJournal::Append(std::string_view payload) {
+  if (payload.size() > 0xFFFF'FFFFu) return Fail("state journal record of " + std::to_string(payload.size()) + " bytes is too large");
+  std::string header;
+  PutLE(header, payload.size(), 4);
+  PutLE(header, Crc(payload), 4);
+  if (WriteAll(fd_, header) && WriteAll(fd_, payload) && ::fdatasync(fd_) == 0) {
+    bytes_ += header.size() + payload.size();
+    ++records_;
+    return {};
+  }
+  const std::string error = std::strerror(errno);
+  if (::ftruncate(fd_, static_cast<off_t>(bytes_)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
+    broken_ = true;
+    return Fail("cannot write state journal " + path_ + ": " + error + " (and cannot cut it back: " + std::strerror(errno) + ")");
+  }
+  return Fail("cannot write state journal " + path_ + ": " + error);
+}
+
+}  // namespace ele
