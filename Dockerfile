@@ -14,7 +14,8 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DELE_BUILD_TESTS=O
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libprometheus-cpp-core1.0 libcivetweb1 libcurl4 libyaml-cpp0.7 libcrypt1 zlib1g ca-certificates curl \
+      libprometheus-cpp-core1.0 libmicrohttpd12 libgnutls30 libcivetweb1 libcurl4 libyaml-cpp0.7 libcrypt1 zlib1g \
+      ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/email_logs_exporter --shell /usr/sbin/nologin exporter \
  && mkdir -p /var/lib/email_logs_exporter /etc/email_logs_exporter \
