@@ -90,8 +90,10 @@ std::unique_ptr<AccountWorker> ExporterApp::MakeWorker(std::unique_ptr<Collector
   auto saved_changes = std::make_shared<std::uint64_t>(PersistenceOf(*collector).changes());
   auto after_cycle = [this, saved_changes](const Collector& c, const CycleResult&) {
     const std::uint64_t changes = PersistenceOf(c).changes();
-    if (changes == *saved_changes) return;
-    if (SaveState(c)) *saved_changes = changes;  // a failed save is tried again after the next cycle
+    if (changes == *saved_changes) return true;
+    if (!SaveState(c)) return false;  // tried again after the next cycle; /metrics keeps the saved counts
+    *saved_changes = changes;
+    return true;
   };
   // A detail endpoint gets its own HTTP client, so its calls can go on
   // while a list call waits for its reply.

@@ -101,7 +101,7 @@ void AccountWorker::RunOneCycle() {
   } else {
     LogDebug("collection cycle done", {{"provider", provider_}, {"account", account_}, {"seconds", seconds}});
   }
-  if (after_cycle_) after_cycle_(*collector_, result);
+  const bool durable = !after_cycle_ || after_cycle_(*collector_, result);
   {
     std::lock_guard lock(status_mutex_);
     status_.first_cycle_done = true;
@@ -112,12 +112,16 @@ void AccountWorker::RunOneCycle() {
     status_.budget_used = budget_.UsedInLastMinute(ended);
     status_.tracked_messages = collector.tracked_messages;
   }
-  Publish();
+  Publish(durable);
 }
 
-void AccountWorker::Publish() {
+void AccountWorker::Publish(bool counts_durable) {
+  if (counts_durable || !durable_counts_) {
+    durable_counts_.emplace();
+    collector_->Snapshot(*durable_counts_);
+  }
   metrics::MetricSet snapshot = self_;
-  collector_->Snapshot(snapshot);
+  durable_counts_->CopyInto(snapshot);
   hub_.Publish(key_, std::move(snapshot));
 }
 

@@ -33,7 +33,9 @@ struct WorkerOptions {
 class AccountWorker {
  public:
   // Called after every cycle, before publishing; the state file hooks in here.
-  using AfterCycle = std::function<void(const Collector&, const CycleResult&)>;
+  // Runs after each cycle, before it is published; returns whether the
+  // collector's counts are durable (saved, or nothing to save).
+  using AfterCycle = std::function<bool(const Collector&, const CycleResult&)>;
 
   // With `detail_http`, the detail endpoint's calls use that client, and a
   // collector may overlap them with a call of the main endpoint
@@ -60,7 +62,9 @@ class AccountWorker {
  private:
   void Loop();
   void PreCreateSelfMetrics();
-  void Publish();
+  // A cycle whose counts are not durable shows the counts of the last one
+  // that was (with its own self-metrics): a crash could take newer ones back.
+  void Publish(bool counts_durable = true);
 
   std::unique_ptr<Collector> collector_;
   WorkerOptions options_;
@@ -76,6 +80,7 @@ class AccountWorker {
   StopSignal stop_;
   RequestBudget budget_;
   metrics::MetricSet self_;
+  std::optional<metrics::MetricSet> durable_counts_;  // the collector's, as of the last durable cycle
   std::mutex self_mutex_;  // self_ while a cycle overlaps calls on two threads
   ApiCaller api_;
   RequestBudget detail_budget_;

@@ -99,6 +99,7 @@ TEST(ResourceTest, ThousandCyclesLeakNoFileDescriptorOrThread) {
     const CollectorStatus status = c.Status();
     const auto saved = state.Save(AccountWorker::KeyOf(status.provider, status.account), dynamic_cast<const PersistentState&>(c).EncodeState());
     EXPECT_TRUE(saved.has_value()) << saved.error();
+    return saved.has_value();
   };
   AccountWorker jet_worker(std::make_unique<JetEmailCollector>(jet_account, collection),
                            WorkerOptions{collection.interval, jet_account.requests_per_minute}, clock,

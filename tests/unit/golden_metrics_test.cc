@@ -61,6 +61,44 @@ TEST(GoldenMetricsTest, JetEmailCyclesRenderAsRecorded) {
   ExpectGolden("jetemail.prom", rendered);
 }
 
+// Series "name{labels}" -> value of a text exposition.
+std::map<std::string, double> ParseText(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+// /metrics shows only counts already saved: while saves fail, the counts of
+// the last saved cycle stay (the self-metrics go on).
+TEST(GoldenMetricsTest, CyclesWhoseSaveFailedShowTheLastSavedCounts) {
+  golden::Scenario saved_once;
+  saved_once.saves_fail_from_cycle = 1;
+  const auto shown = ParseText(saved_once.RunJetEmail());
+  golden::Scenario one_cycle;
+  const auto first = ParseText(one_cycle.RunJetEmail(1));
+  size_t compared = 0;
+  for (const auto& [series, value] : first) {
+    if (!series.starts_with("jetemail_")) continue;
+    ASSERT_TRUE(shown.contains(series)) << series;
+    EXPECT_EQ(shown.at(series), value) << series;
+    ++compared;
+  }
+  EXPECT_GT(compared, 10u);
+  for (const auto& [series, value] : shown) {
+    if (series.starts_with("jetemail_")) {
+      EXPECT_TRUE(first.contains(series)) << series << " is from an unsaved cycle";
+    }
+    if (series.starts_with("email_logs_exporter_up{")) {
+      EXPECT_EQ(value, 0) << "the self-metrics are the last cycle's";
+    }
+  }
+}
+
 TEST(GoldenMetricsTest, MailtrapCyclesWithEventsRenderAsRecorded) {
   golden::Scenario scenario;
   const std::string rendered = scenario.RunMailtrap();

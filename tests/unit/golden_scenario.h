@@ -73,12 +73,15 @@ class Scenario {
 
   // Three JetEmail cycles a minute apart: new messages, a status change with
   // new actions, then a cycle whose domain query fails.
-  std::string RunJetEmail() {
+  std::string RunJetEmail(size_t cycles = 3) {
     auto collector = std::make_unique<JetEmailCollector>(GoldenJetEmailAccount(), GoldenCollection());
     jetemail_ = collector.get();
-    return Run(std::move(collector), {"jetemail_cycle1.json", "jetemail_cycle2.json", "jetemail_cycle3.json"},
-               WorkerOptions{std::chrono::seconds(60), 60, 0});
+    std::vector<std::string> pages = {"jetemail_cycle1.json", "jetemail_cycle2.json", "jetemail_cycle3.json"};
+    pages.resize(cycles);
+    return Run(std::move(collector), pages, WorkerOptions{std::chrono::seconds(60), 60, 0});
   }
+  // From this cycle on, the worker is told the state was not saved.
+  size_t saves_fail_from_cycle = SIZE_MAX;
 
   // Three Mailtrap cycles with `events: all`: a first page and its details, a
   // second page with a status change, more opens and a new opted-out
@@ -127,9 +130,11 @@ class Scenario {
     auto http = std::make_unique<testing_support::ScriptedHttpClient>(
         clock_, [&](const HttpRequest& request) { return Answer(request, pages[cycle]); });
     AccountWorker worker(std::move(collector), options, clock_, std::move(http), hub_,
-                         [this](const Collector& c, const CycleResult&) {
+                         [this, &cycle](const Collector& c, const CycleResult&) {
                            const CollectorStatus status = c.Status();
+                           if (cycle >= saves_fail_from_cycle) return false;  // the state file refused it
                            saved_[AccountWorker::KeyOf(status.provider, status.account)] = dynamic_cast<const PersistentState&>(c).EncodeState();
+                           return true;
                          });
     for (cycle = 0; cycle < pages.size(); ++cycle) {
       clock_.Set(kStart + std::chrono::minutes(static_cast<int>(cycle)));
