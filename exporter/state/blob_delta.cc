@@ -17,6 +17,9 @@ constexpr std::uint64_t kMaxChunk = 16 * 1024;
 constexpr std::uint64_t kCutMask = (1u << 10) - 1;
 
 enum Op : std::uint64_t { kInsert = 0, kCopy = 1 };
+// No account's blob comes near this (a million messages make 70 MB); a
+// larger size is a damaged record, not a reason to allocate.
+constexpr std::uint64_t kMaxBlob = std::uint64_t{16} << 30;
 
 // A fixed pseudo-random value per byte value (splitmix64): the same cut
 // points on every run and every machine.
@@ -136,15 +139,28 @@ BlobRebuilder::BlobRebuilder(std::string_view base) : size_(base.size()) {
   if (!base.empty()) pieces_.push_back({0, base});
 }
 
+// Appends `bytes`, merged into the last piece when they follow it in memory
+// (consecutive ranges of one source), so the piece count stays the number
+// of edited regions however many deltas are composed.
+void BlobRebuilder::AppendPiece(std::vector<Piece>* out, std::uint64_t* out_size, std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (!out->empty() && out->back().bytes.data() + out->back().bytes.size() == bytes.data()) {
+    out->back().bytes = std::string_view(out->back().bytes.data(), out->back().bytes.size() + bytes.size());
+  } else {
+    out->push_back({*out_size, bytes});
+  }
+  *out_size += bytes.size();
+}
+
 bool BlobRebuilder::CopyRange(std::uint64_t offset, std::uint64_t length, std::vector<Piece>* out, std::uint64_t* out_size) const {
   if (offset > size_ || length > size_ - offset) return false;
+  if (length == 0) return true;
   // The last piece that starts at or before `offset`.
   auto it = std::upper_bound(pieces_.begin(), pieces_.end(), offset, [](std::uint64_t at, const Piece& p) { return at < p.start; });
   for (--it; length > 0; ++it) {
     const std::uint64_t skip = offset - it->start;
     const std::uint64_t take = std::min<std::uint64_t>(length, it->bytes.size() - skip);
-    out->push_back({*out_size, it->bytes.substr(skip, take)});
-    *out_size += take;
+    AppendPiece(out, out_size, it->bytes.substr(skip, take));
     offset += take;
     length -= take;
   }
@@ -154,7 +170,7 @@ bool BlobRebuilder::CopyRange(std::uint64_t offset, std::uint64_t length, std::v
 bool BlobRebuilder::Apply(std::string_view delta) {
   BinaryReader in(delta);
   std::uint64_t expected_size = 0, count = 0;
-  if (!in.U64(&expected_size) || !in.Count(&count)) return false;
+  if (!in.U64(&expected_size) || !in.Count(&count) || expected_size > kMaxBlob) return false;
   std::vector<Piece> next;
   std::uint64_t next_size = 0;
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -163,13 +179,12 @@ bool BlobRebuilder::Apply(std::string_view delta) {
     if (op == kInsert) {
       std::string_view bytes;
       if (!in.View(&bytes)) return false;
-      if (bytes.empty()) continue;
-      next.push_back({next_size, bytes});
-      next_size += bytes.size();
+      AppendPiece(&next, &next_size, bytes);
       continue;
     }
     std::uint64_t offset = 0, length = 0;
     if (op != kCopy || !in.U64(&offset) || !in.U64(&length) || !CopyRange(offset, length, &next, &next_size)) return false;
+    if (next_size > expected_size) return false;
   }
   if (!in.ok() || !in.at_end() || next_size != expected_size) return false;
   pieces_ = std::move(next);

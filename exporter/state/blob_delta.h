@@ -57,6 +57,7 @@ class BlobRebuilder {
     std::uint64_t start;  // offset in the current blob
     std::string_view bytes;
   };
+  static void AppendPiece(std::vector<Piece>* out, std::uint64_t* out_size, std::string_view bytes);
   // Appends the current blob's [offset, offset + length) to `out`.
   bool CopyRange(std::uint64_t offset, std::uint64_t length, std::vector<Piece>* out, std::uint64_t* out_size) const;
   std::vector<Piece> pieces_;

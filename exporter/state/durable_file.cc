@@ -74,8 +74,15 @@ Result<void> WriteFileDurably(const std::string& path, const std::vector<std::st
   written = written && ::fsync(fd) == 0;
   const int saved_errno = errno;
   ::close(fd);
-  if (!written) return Fail("cannot write " + tmp + ": " + std::strerror(saved_errno));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Fail("cannot replace " + path + ": " + std::strerror(errno));
+  if (!written) {
+    ::unlink(tmp.c_str());  // a partial file would hold on to the space a full disk lacks
+    return Fail("cannot write " + tmp + ": " + std::strerror(saved_errno));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int rename_errno = errno;
+    ::unlink(tmp.c_str());
+    return Fail("cannot replace " + path + ": " + std::strerror(rename_errno));
+  }
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   const std::string dir = parent.empty() ? "." : parent.string();
   if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -87,7 +88,10 @@ class FilePieces {
     PutU32(header_, StateFile::kFormatVersion);
     PutU64(header_, size);
     PutU32(trailer_, static_cast<std::uint32_t>(crc));
+    crc_ = static_cast<std::uint32_t>(crc);
   }
+
+  std::uint32_t crc() const { return crc_; }
 
   std::vector<std::string_view> All() const {
     std::vector<std::string_view> all = {header_};
@@ -109,6 +113,7 @@ class FilePieces {
   std::vector<std::string> prefixes_;  // built whole before payload_ points into them
   std::vector<std::string_view> payload_;
   std::string header_, trailer_;
+  std::uint32_t crc_ = 0;
 };
 
 }  // namespace
@@ -161,9 +166,16 @@ Result<void> StateFile::Load() {
   blobs_.clear();
   loaded_.reset();
   journal_.reset();
-  generation_ = snapshot_bytes_ = bytes_written_ = 0;
+  unwritable_.reset();
+  snapshot_ = {};
+  snapshot_bytes_ = bytes_written_ = 0;
   if (auto snapshot = LoadSnapshotLocked(); !snapshot) return snapshot;
-  return LoadJournalLocked();
+  try {
+    return LoadJournalLocked();
+  } catch (const std::exception& e) {  // bad_alloc on a damaged journal's sizes
+    unwritable_ = Error{"cannot replay " + journal_path() + ": " + e.what()};
+    return std::unexpected(*unwritable_);
+  }
 }
 
 // A missing snapshot is a fresh start (or a journal of generation 0 alone).
@@ -171,14 +183,19 @@ Result<void> StateFile::Load() {
 Result<void> StateFile::LoadSnapshotLocked() {
   if (::access(path_.c_str(), F_OK) != 0 && errno == ENOENT) return {};
   Result<std::string> read = ReadWholeFile(path_);
-  if (!read) return Fail("cannot read state file " + path_ + ": " + read.error().message);
+  if (!read) {
+    // Not the file's fault: writing over it would lose what it holds.
+    unwritable_ = Error{"cannot read state file " + path_ + ": " + read.error().message};
+    return std::unexpected(*unwritable_);
+  }
   const auto bytes = std::make_shared<const std::string>(std::move(*read));
   const Result<BlobViews> decoded = DecodeViews(*bytes);
   if (decoded) {
     for (const auto& [key, blob] : *decoded) {
-      if (key == kGenerationKey && blob.size() == 8) generation_ = GetLE(blob, 0, 8);
+      if (key == kGenerationKey && blob.size() == 8) snapshot_.generation = GetLE(blob, 0, 8);
       if (key != kGenerationKey) blobs_[key].blob = BlobRef(bytes, blob);
     }
+    snapshot_.crc = static_cast<std::uint32_t>(GetLE(*bytes, bytes->size() - 4, 4));
     loaded_ = bytes;
     snapshot_bytes_ = bytes->size();
     return {};
@@ -193,41 +210,58 @@ Result<void> StateFile::LoadSnapshotLocked() {
 
 Result<void> StateFile::LoadJournalLocked() {
   const Result<std::optional<StateJournal::Contents>> read = StateJournal::Read(journal_path());
-  if (!read) return std::unexpected(read.error());
-  // None, or one of an older generation: the next save starts a new one.
-  if (!*read || (*read)->generation != generation_) return {};
+  if (!read) {
+    unwritable_ = read.error();
+    return std::unexpected(read.error());
+  }
+  // None, or not this snapshot's: one of an older generation (a crash
+  // between a compaction's two writes; the snapshot holds it), or of a
+  // snapshot rewritten since. The next save starts a new journal.
+  if (!*read || (*read)->snapshot != snapshot_) {
+    if (*read && (*read)->snapshot.generation > snapshot_.generation) {
+      return Fail(journal_path() + " follows a newer snapshot than " + path_ + " (the snapshot's rename was lost); its saves are dropped");
+    }
+    return {};
+  }
   std::uint64_t valid_bytes = (*read)->valid_bytes;
-  ApplyJournalLocked(**read, &valid_bytes);
+  const bool replayed = ApplyJournalLocked(**read, &valid_bytes);
   Result<StateJournal> reopened = StateJournal::Reopen(journal_path(), valid_bytes);
-  if (!reopened) return std::unexpected(reopened.error());
+  if (!reopened) {
+    unwritable_ = reopened.error();
+    return std::unexpected(reopened.error());
+  }
   journal_ = std::move(*reopened);
+  if (!replayed || (*read)->damaged) return Fail(journal_path() + " has a damaged record; the saves after it are lost");
   return {};
 }
 
 // Replays each record on the blob it names. A record whose CRC holds but
-// whose content does not apply is treated as the end of the journal.
-void StateFile::ApplyJournalLocked(const StateJournal::Contents& journal, std::uint64_t* valid_bytes) {
+// whose content does not parse or apply ends the journal there (false).
+bool StateFile::ApplyJournalLocked(const StateJournal::Contents& journal, std::uint64_t* valid_bytes) {
   std::map<std::string, BlobRebuilder> rebuilt;
   std::set<std::string> removed;
+  bool all = true;
   for (std::string_view record : journal.records) {
     BinaryReader in(record);
     std::string key;
     std::uint64_t op = 0;
     std::string_view delta;
-    const bool parsed = in.Str(&key) && in.U64(&op) && (op == kRemove || (op == kDelta && in.View(&delta))) && in.at_end();
+    const bool parsed = in.Str(&key) && !key.empty() && key != kGenerationKey && in.U64(&op) &&
+                        (op == kRemove || (op == kDelta && in.View(&delta))) && in.at_end();
     if (parsed && op == kRemove) {
       rebuilt.erase(key);
       removed.insert(key);
       continue;
     }
-    auto it = rebuilt.find(key);
-    if (it == rebuilt.end()) {
+    auto it = parsed ? rebuilt.find(key) : rebuilt.end();
+    if (parsed && it == rebuilt.end()) {
       const auto found = blobs_.find(key);
       const std::string_view base = found == blobs_.end() || removed.contains(key) ? std::string_view() : found->second.blob.bytes();
       it = rebuilt.emplace(key, BlobRebuilder(base)).first;
     }
     if (!parsed || !it->second.Apply(delta)) {
       *valid_bytes = static_cast<std::uint64_t>(record.data() - journal.bytes->data()) - 8;  // before its length and CRC
+      all = false;
       break;
     }
     removed.erase(key);
@@ -237,6 +271,7 @@ void StateFile::ApplyJournalLocked(const StateJournal::Contents& journal, std::u
     auto owned = std::make_shared<const std::string>(rebuilder.Materialize());
     blobs_[key] = Entry{BlobRef(owned, *owned), std::nullopt};
   }
+  return all;
 }
 
 StateFile::BlobRef StateFile::Blob(const std::string& key) const {
@@ -248,6 +283,7 @@ StateFile::BlobRef StateFile::Blob(const std::string& key) const {
 Result<void> StateFile::Save(const std::string& key, std::string blob) {
   auto owned = std::make_shared<const std::string>(std::move(blob));
   std::lock_guard lock(mutex_);
+  if (unwritable_) return Fail("state not saved: " + unwritable_->message + " (at start; fix it and restart)");
   if (!journal_ || journal_->broken()) {
     if (auto compacted = CompactLocked(); !compacted) return compacted;
   }
@@ -273,15 +309,15 @@ Result<void> StateFile::Save(const std::string& key, std::string blob) {
   return {};
 }
 
+// When the removal cannot be journaled, the next save compacts without the
+// key instead, so it is not kept for good.
 Result<void> StateFile::Remove(const std::string& key) {
   std::lock_guard lock(mutex_);
-  if (!blobs_.contains(key)) return {};
-  if (!journal_ || journal_->broken()) {
-    if (auto compacted = CompactLocked(); !compacted) return compacted;
-  }
-  if (auto appended = AppendLocked(key, {}, true); !appended) return appended;
+  if (unwritable_ || !blobs_.contains(key)) return {};
+  Result<void> removed = journal_ && !journal_->broken() ? AppendLocked(key, {}, true) : Fail("no journal");
   blobs_.erase(key);
   ReleaseLoadedLocked();
+  if (!removed) journal_.reset();
   return {};
 }
 
@@ -305,20 +341,21 @@ Result<void> StateFile::Compact() {
 // the two leaves the new snapshot with the old journal, which is then
 // ignored (older generation); one before the rename leaves the old pair.
 Result<void> StateFile::CompactLocked() {
-  const std::uint64_t next = generation_ + 1;
+  const std::uint64_t next = snapshot_.generation + 1;
   std::string generation;
   for (int i = 0; i < 8; ++i) generation.push_back(static_cast<char>((next >> (8 * i)) & 0xFF));
   std::vector<std::pair<std::string, std::string_view>> blobs = {{kGenerationKey, generation}};
   for (const auto& [key, entry] : blobs_) blobs.emplace_back(key, entry.blob.bytes());
+  std::sort(blobs.begin(), blobs.end());  // the file is in key order
   const FilePieces pieces(blobs);
   const std::vector<std::string_view> all = pieces.All();
   if (auto written = WriteFileDurably(path_, all); !written) return Fail("cannot write state file: " + written.error().message);
-  generation_ = next;
+  snapshot_ = {next, pieces.crc()};
   snapshot_bytes_ = 0;
   for (std::string_view piece : all) snapshot_bytes_ += piece.size();
   bytes_written_ += snapshot_bytes_;
   journal_.reset();
-  Result<StateJournal> created = StateJournal::Create(journal_path(), generation_);
+  Result<StateJournal> created = StateJournal::Create(journal_path(), snapshot_);
   if (!created) return std::unexpected(created.error());
   journal_ = std::move(*created);
   ReleaseLoadedLocked();
@@ -332,7 +369,7 @@ std::optional<Error> StateFile::TakeCompactionError() {
 
 StateFile::Sizes StateFile::sizes() const {
   std::lock_guard lock(mutex_);
-  return Sizes{generation_, snapshot_bytes_, journal_ ? journal_->bytes() : 0, journal_ ? journal_->records() : 0, bytes_written_};
+  return Sizes{snapshot_.generation, snapshot_bytes_, journal_ ? journal_->bytes() : 0, journal_ ? journal_->records() : 0, bytes_written_};
 }
 
 // At the first write the accounts that have not saved their own blob yet

@@ -13,7 +13,8 @@
 // When the journal outgrows the snapshot, a new snapshot (the next
 // generation) is written, then a fresh journal. A journal of an older
 // generation than the snapshot is ignored: a crash between the two left it,
-// and the snapshot already holds all of it. Files of the earlier,
+// and the snapshot already holds all of it; so is one whose snapshot was
+// rewritten since (its header names the snapshot's CRC). Files of the earlier,
 // snapshot-only layout load as generation 0 and convert at the first save.
 // Thread-safe: workers save their own account's blob concurrently.
 #pragma once
@@ -63,7 +64,8 @@ class StateFile {
   // error is returned once, and the exporter starts fresh.
   Result<void> Load();
   BlobRef Blob(const std::string& key) const;  // empty when there is none
-  // Replaces one account's blob: durable when it returns.
+  // Replaces one account's blob: durable when it returns. Refused for good
+  // when Load could not read the files (as opposed to finding them corrupt).
   Result<void> Save(const std::string& key, std::string blob);
   Result<void> Remove(const std::string& key);
   // Writes a new snapshot and starts an empty journal (saves do this
@@ -93,7 +95,7 @@ class StateFile {
   };
   Result<void> LoadSnapshotLocked();
   Result<void> LoadJournalLocked();
-  void ApplyJournalLocked(const StateJournal::Contents& journal, std::uint64_t* valid_bytes);
+  bool ApplyJournalLocked(const StateJournal::Contents& journal, std::uint64_t* valid_bytes);
   Result<void> AppendLocked(const std::string& key, std::string_view delta, bool remove);
   Result<void> CompactLocked();
   void ReleaseLoadedLocked();
@@ -103,7 +105,10 @@ class StateFile {
   mutable std::mutex mutex_;
   std::map<std::string, Entry> blobs_;
   std::shared_ptr<const std::string> loaded_;  // the snapshot as read, until the first write
-  std::uint64_t generation_ = 0, snapshot_bytes_ = 0, bytes_written_ = 0;
+  StateJournal::Snapshot snapshot_;  // the snapshot on disk: the journal must follow it
+  std::uint64_t snapshot_bytes_ = 0, bytes_written_ = 0;
+  // Set when the files could not be read at Load: writing would lose them.
+  std::optional<Error> unwritable_;
   std::optional<StateJournal> journal_;  // none: the next save compacts first
   std::optional<Error> compaction_error_;
 };

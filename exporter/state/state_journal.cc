@@ -16,8 +16,8 @@
 namespace ele {
 namespace {
 
-constexpr std::string_view kMagic = "ELEJRNL1";
-constexpr size_t kHeader = 8 + 8;
+constexpr std::string_view kMagic = "ELEJRNL2";
+constexpr size_t kHeader = 8 + 8 + 4;
 constexpr size_t kRecordHeader = 4 + 4;
 
 void PutLE(std::string& out, std::uint64_t v, int bytes) {
@@ -49,13 +49,18 @@ Result<std::optional<StateJournal::Contents>> StateJournal::Read(const std::stri
   contents.bytes = std::make_shared<const std::string>(std::move(*read));
   const std::string_view bytes = *contents.bytes;
   if (bytes.size() < kHeader || bytes.substr(0, 8) != kMagic) return std::nullopt;
-  contents.generation = GetLE(bytes, 8, 8);
+  contents.snapshot = {GetLE(bytes, 8, 8), static_cast<std::uint32_t>(GetLE(bytes, 16, 4))};
   size_t at = kHeader;
   while (bytes.size() - at >= kRecordHeader) {
     const std::uint64_t length = GetLE(bytes, at, 4);
-    if (length > bytes.size() - at - kRecordHeader) break;  // cut short
+    // A tail that reads back as zeros (a size made durable before its data)
+    // would pass as an empty record: none is ever written.
+    if (length == 0 || length > bytes.size() - at - kRecordHeader) break;  // cut short
     const std::string_view payload = bytes.substr(at + kRecordHeader, length);
-    if (Crc(payload) != GetLE(bytes, at + 4, 4)) break;  // torn or overwritten
+    if (Crc(payload) != GetLE(bytes, at + 4, 4)) {
+      contents.damaged = at + kRecordHeader + length < bytes.size();  // whole, yet wrong, and not the last
+      break;
+    }
     contents.records.push_back(payload);
     at += kRecordHeader + length;
   }
@@ -63,9 +68,10 @@ Result<std::optional<StateJournal::Contents>> StateJournal::Read(const std::stri
   return contents;
 }
 
-Result<StateJournal> StateJournal::Create(const std::string& path, std::uint64_t generation) {
+Result<StateJournal> StateJournal::Create(const std::string& path, Snapshot snapshot) {
   std::string header(kMagic);
-  PutLE(header, generation, 8);
+  PutLE(header, snapshot.generation, 8);
+  PutLE(header, snapshot.crc, 4);
   if (auto written = WriteFileDurably(path, {header}); !written) return std::unexpected(written.error());
   return Reopen(path, header.size());
 }

@@ -71,6 +71,13 @@ TEST(BlobDeltaTest, EmptyBlobsAndMalformedDeltas) {
   const std::string copy_past_end = std::string("\x03\x01\x01\x02\x03", 5);  // size 3, one copy of [2, 5)
   EXPECT_FALSE(rebuilder.Apply(copy_past_end));
   EXPECT_EQ(rebuilder.Materialize(), "abc") << "unchanged by a refused delta";
+  // Found by the fuzzer: a zero-length copy once the blob is empty.
+  const std::string empty_then_copy("\x00\x01\x01\x00\x00", 5);  // size 0, one copy of [0, 0)
+  ASSERT_TRUE(rebuilder.Apply(empty_then_copy));
+  EXPECT_TRUE(rebuilder.Apply(empty_then_copy));
+  EXPECT_EQ(rebuilder.Materialize(), "");
+  const std::string huge("\xff\xff\xff\xff\xff\xff\x01\x00", 8);  // size far past any blob
+  EXPECT_FALSE(rebuilder.Apply(huge));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 #include "exporter/state/state_file.h"
@@ -104,6 +105,86 @@ TEST_F(StateJournalTest, ACrashAtAnyStepOfACompactionLeavesTheLastSave) {
     ASSERT_TRUE(again.Save("jetemail/main", "three").has_value());
   }
   EXPECT_EQ(Loaded("jetemail/main"), "three");
+}
+
+// A size made durable before its data: the tail reads back as zeros, which
+// would pass for an empty record.
+TEST_F(StateJournalTest, AZeroFilledTailIsNotARecord) {
+  {
+    StateFile file(path);
+    ASSERT_TRUE(file.Load().has_value());
+    ASSERT_TRUE(file.Save("jetemail/main", "kept").has_value());
+  }
+  std::ofstream(path + ".journal", std::ios::binary | std::ios::app) << std::string(64, '\0');
+  {
+    StateFile file(path);
+    ASSERT_TRUE(file.Load().has_value());
+    EXPECT_EQ(file.Blob("jetemail/main").bytes(), "kept");
+    ASSERT_TRUE(file.Compact().has_value());
+  }
+  StateFile file(path);
+  ASSERT_TRUE(file.Load().has_value()) << "no empty key made it into the snapshot";
+  EXPECT_EQ(file.Blob("jetemail/main").bytes(), "kept");
+}
+
+TEST_F(StateJournalTest, ADamagedRecordIsReportedAndWhatCameBeforeIsKept) {
+  {
+    StateFile file(path);
+    ASSERT_TRUE(file.Load().has_value());
+    for (const char* tail : {"", "a", "ab", "abc"}) ASSERT_TRUE(file.Save("jetemail/main", Rows(20'000, 1) + tail).has_value());
+    ASSERT_GE(file.sizes().journal_records, 3u);
+  }
+  {
+    std::fstream journal(path + ".journal", std::ios::binary | std::ios::in | std::ios::out);
+    journal.seekp(-10, std::ios::end);
+    journal.put('#');  // inside the last record, which is whole
+  }
+  std::fstream(path + ".journal", std::ios::binary | std::ios::app) << std::string(100, 'x');  // so it is not the tail
+  StateFile file(path);
+  const Result<void> loaded = file.Load();
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_NE(loaded.error().message.find("damaged record"), std::string::npos) << loaded.error().message;
+  EXPECT_TRUE(file.Blob("jetemail/main").bytes() == Rows(20'000, 1) + "ab");
+  EXPECT_TRUE(file.Save("jetemail/main", Rows(20'000, 1) + "abcd").has_value()) << "the file stays usable";
+  EXPECT_TRUE(Loaded("jetemail/main") == Rows(20'000, 1) + "abcd");
+}
+
+TEST_F(StateJournalTest, FilesThatCannotBeReadAreNeverWrittenOver) {
+  {
+    StateFile file(path);
+    ASSERT_TRUE(file.Load().has_value());
+    ASSERT_TRUE(file.Save("jetemail/main", "precious").has_value());
+    ASSERT_TRUE(file.Save("jetemail/main", "more precious").has_value());
+  }
+  fs::rename(path + ".journal", dir / "journal.aside");
+  fs::create_directory(path + ".journal");  // read() fails: EISDIR
+  StateFile file(path);
+  EXPECT_FALSE(file.Load().has_value());
+  const Result<void> saved = file.Save("jetemail/main", "would overwrite");
+  ASSERT_FALSE(saved.has_value());
+  EXPECT_NE(saved.error().message.find("at start"), std::string::npos) << saved.error().message;
+  fs::remove(path + ".journal");
+  fs::rename(dir / "journal.aside", path + ".journal");
+  EXPECT_EQ(Loaded("jetemail/main"), "more precious");
+}
+
+// An older release rewrites the snapshot (generation key and all) and
+// leaves the journal; upgraded again, that journal is not replayed on it.
+TEST_F(StateJournalTest, AJournalIsReplayedOnlyOnItsOwnSnapshot) {
+  {
+    StateFile file(path);
+    ASSERT_TRUE(file.Load().has_value());
+    ASSERT_TRUE(file.Save("jetemail/main", "one").has_value());
+    ASSERT_TRUE(file.Save("jetemail/main", "one and two").has_value());
+  }
+  auto blobs = StateFile::Decode([&] {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }());
+  ASSERT_TRUE(blobs.has_value());
+  (*blobs)["jetemail/main"] = "the older release's";
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << StateFile::Encode(*blobs);
+  EXPECT_EQ(Loaded("jetemail/main"), "the older release's");
 }
 
 TEST_F(StateJournalTest, FilesOfTheSnapshotOnlyLayoutLoadAndConvert) {
