@@ -124,18 +124,18 @@ TEST(OpenRecheckPlanTest, FreshMessagesAreDueEveryCycleAndOldOnesByTheirDeadline
   OpenRecheckPlan plan(5s);
   const TimePoint now = FromUnixMillis(kNowMs);
   plan.Track({Open(1, kNowMs - 12'000, kNowMs - 10'000), Open(2, kNowMs - 22 * 3'600'000, kNowMs)});
-  const auto first = plan.Candidates(now, kNowMs);
+  const auto first = plan.Candidates(now, kNowMs, 5s);
   ASSERT_EQ(first.size(), 1u) << "the old one was just read";
   EXPECT_EQ(first[0].arrival_ms, kNowMs - 12'000);
   EXPECT_TRUE(first[0].must);
   plan.MarkRead(kNowMs - 13'000, kNowMs - 11'000, now);
-  EXPECT_EQ(plan.Candidates(now + 5s, kNowMs).size(), 1u) << "fresh: every cycle, though read";
+  EXPECT_EQ(plan.Candidates(now + 5s, kNowMs, 5s).size(), 1u) << "fresh: every cycle, though read";
   // The old one: not before its deadline comes within a cycle (15 min).
-  EXPECT_EQ(plan.Candidates(now + 14min, kNowMs - 60'000).size(), 0u);
-  const auto early = plan.Candidates(now + 14min + 51s, kNowMs - 60'000);
+  EXPECT_EQ(plan.Candidates(now + 14min, kNowMs - 60'000, 5s).size(), 0u);
+  const auto early = plan.Candidates(now + 14min + 51s, kNowMs - 60'000, 5s);
   ASSERT_EQ(early.size(), 1u);
   EXPECT_FALSE(early[0].must) << "may be read early, two cycles ahead";
-  const auto due = plan.Candidates(now + 14min + 56s, kNowMs - 60'000);
+  const auto due = plan.Candidates(now + 14min + 56s, kNowMs - 60'000, 5s);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_TRUE(due[0].must);
 }
@@ -155,7 +155,7 @@ TEST(OpenRecheckPlanTest, NoMessageGoesUnreadLongerThanItsPeriodEvenWhenCyclesRu
   for (int cycle = 1; cycle < 2000; ++cycle) {
     const std::int64_t late = cycle % 7 == 0 ? 3'000 : (cycle % 13 == 0 ? 9'000 : 0);
     t = previous + interval.count() + late;
-    for (const auto& c : plan.Candidates(FromUnixMillis(t), kNowMs)) {
+    for (const auto& c : plan.Candidates(FromUnixMillis(t), kNowMs, 5s)) {
       if (!c.must) continue;
       const std::int64_t read = last_read[c.arrival_ms];
       const std::int64_t period = plan.Period(milliseconds(read - c.arrival_ms)).count();
@@ -172,17 +172,27 @@ TEST(OpenRecheckPlanTest, NoMessageGoesUnreadLongerThanItsPeriodEvenWhenCyclesRu
   EXPECT_EQ(plan.CurrentAsOf(FromUnixMillis(t)), FromUnixMillis(t));
 }
 
+TEST(OpenRecheckPlanTest, CyclesThatOverrunTheIntervalMakeMessagesDueSooner) {
+  OpenRecheckPlan plan(5s);
+  const TimePoint now = FromUnixMillis(kNowMs);
+  plan.Track({Open(1, kNowMs - 3'600'000, kNowMs)});  // read now; due again in 6 minutes
+  EXPECT_TRUE(plan.Candidates(now + 5min + 40s, kNowMs - 60'000, 5s).empty());
+  const auto due = plan.Candidates(now + 5min + 40s, kNowMs - 60'000, 21s);
+  ASSERT_EQ(due.size(), 1u) << "cycles take 21 s: the next one would be too late";
+  EXPECT_TRUE(due[0].must);
+}
+
 TEST(OpenRecheckPlanTest, AFailedReadStaysDueAndShowsAsLag) {
   OpenRecheckPlan plan(5s);
   const TimePoint now = FromUnixMillis(kNowMs);
   plan.Track({Open(1, kNowMs - 22 * 3'600'000, kNowMs - 1'200'000)});
-  ASSERT_EQ(plan.Candidates(now, kNowMs).size(), 1u);
+  ASSERT_EQ(plan.Candidates(now, kNowMs, 5s).size(), 1u);
   // The read failed: nothing marked. Still due next cycle, and the rule's
   // deadline (first sighting + 15 min) is now behind.
-  ASSERT_EQ(plan.Candidates(now + 5s, kNowMs).size(), 1u);
+  ASSERT_EQ(plan.Candidates(now + 5s, kNowMs, 5s).size(), 1u);
   EXPECT_EQ(plan.CurrentAsOf(now + 5s), now - 5min);
   plan.MarkRead(kNowMs - 23 * 3'600'000, kNowMs, now + 5s);
-  EXPECT_EQ(plan.Candidates(now + 10s, kNowMs).size(), 0u);
+  EXPECT_EQ(plan.Candidates(now + 10s, kNowMs, 5s).size(), 0u);
   EXPECT_EQ(plan.CurrentAsOf(now + 10s), now + 10s);
 }
 
@@ -193,7 +203,7 @@ TEST(OpenRecheckPlanTest, ForgetsClosedMessagesAndKeepsReadTimesOfOpenOnes) {
   plan.MarkRead(kNowMs - 3'600'000, kNowMs - 3'600'000 + 1, now);
   plan.Track({Open(1, kNowMs - 3'600'000, kNowMs - 1'800'000)});
   EXPECT_EQ(plan.size(), 1u);
-  EXPECT_TRUE(plan.Candidates(now + 5s, kNowMs).empty()) << "message 1 keeps its read time";
+  EXPECT_TRUE(plan.Candidates(now + 5s, kNowMs, 5s).empty()) << "message 1 keeps its read time";
 }
 
 }  // namespace

@@ -151,7 +151,8 @@ int JetEmailCollector::GroupOf(const std::string& domain) const {
 }
 
 jetemail::RangePlan JetEmailCollector::PlanOpen(TimePoint now, const Window& window) const {
-  const std::vector<jetemail::OpenRecheckPlan::Candidate> candidates = rechecks_.Candidates(now, window.from_s * 1000);
+  // A cycle that overran the interval makes the next one late as well.
+  const std::vector<jetemail::OpenRecheckPlan::Candidate> candidates = rechecks_.Candidates(now, window.from_s * 1000, last_cycle_);
   if (candidates.empty()) return {};
   std::vector<std::int64_t> arrivals;
   bool any_due = false;
@@ -216,6 +217,7 @@ CycleResult JetEmailCollector::RunCycle(CycleContext& ctx) {
   state_.Evict(ctx.clock.Now());
   rechecks_.Track(state_.OpenMessages());
   if (watermark_) open_current_as_of_ = rechecks_.CurrentAsOf(now);
+  last_cycle_ = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.Now() - now);
   result.watermark = watermark_;
   return result;
 }

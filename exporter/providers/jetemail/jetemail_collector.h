@@ -72,6 +72,7 @@ class JetEmailCollector final : public Collector, public PersistentState {
   jetemail::OpenRecheckPlan rechecks_;
   std::optional<TimePoint> open_current_as_of_;  // every open message current by the freshness rule up to here
   int requests_this_cycle_ = 0;
+  std::chrono::milliseconds last_cycle_{0};  // how long the previous cycle took
   bool domains_warning_logged_this_cycle_ = false;
   bool auth_failed_ = false;  // 401/403 this cycle: no point asking again
 };

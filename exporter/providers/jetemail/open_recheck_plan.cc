@@ -30,17 +30,19 @@ std::int64_t OpenRecheckPlan::DeadlineMs(const Open& msg) const {
   return msg.last_read_ms + Period(std::chrono::milliseconds(msg.last_read_ms - msg.arrival_ms)).count();
 }
 
-std::vector<OpenRecheckPlan::Candidate> OpenRecheckPlan::Candidates(TimePoint now, std::int64_t before_ms) const {
+std::vector<OpenRecheckPlan::Candidate> OpenRecheckPlan::Candidates(TimePoint now, std::int64_t before_ms,
+                                                                    std::chrono::milliseconds next_cycle) const {
   const std::int64_t now_ms = ToUnixMillis(now), interval = interval_.count();
+  const std::int64_t next_ms = now_ms + std::max(interval, static_cast<std::int64_t>(next_cycle.count()));
   std::vector<std::tuple<bool, std::int64_t, std::int64_t>> ranked;  // (not due, deadline, arrival)
   for (const auto& [key, msg] : open_) {
     if (msg.arrival_ms >= before_ms) continue;  // the new-message window reads it
     const std::int64_t deadline = DeadlineMs(msg);
     const bool fresh = now_ms - msg.arrival_ms < kFreshIntervals * interval;
     // Due when waiting for the next cycle would pass the deadline.
-    const bool due = fresh || now_ms + interval > deadline;
+    const bool due = fresh || next_ms > deadline;
     const std::int64_t period = deadline - msg.last_read_ms;
-    const bool early = period >= kEarlyFromIntervals * interval && now_ms + (1 + kEarlyIntervals) * interval > deadline;
+    const bool early = period >= kEarlyFromIntervals * interval && next_ms + kEarlyIntervals * interval > deadline;
     if (due || early) ranked.emplace_back(!due, deadline, msg.arrival_ms);
   }
   std::sort(ranked.begin(), ranked.end());

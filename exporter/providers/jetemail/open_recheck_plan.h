@@ -8,8 +8,9 @@
 // last read, where Period(age) = min(15 min, max(2 intervals, age / 10)), with
 // the age at that last read. A message stuck for a day costs a read every 15
 // minutes instead of every cycle. Deadlines are times, not cycle counts, so a
-// late or failed cycle makes a message more urgent rather than skipped, and a
-// message counts as read only when a range covering it was read without error.
+// late or failed cycle makes a message more urgent rather than skipped (and
+// cycles that overrun the interval make it due sooner), and a message counts
+// as read only when a range covering it was read without error.
 //
 // The last reads are kept here, for open messages only (not in the 48-byte
 // message rows, nor in the state file): after a restart an open message counts
@@ -56,9 +57,10 @@ class OpenRecheckPlan {
     bool must;  // due this cycle; otherwise it may be read early
   };
   // Open messages that arrived before `before_ms` and are due at `now`
-  // (their deadline would pass before the next cycle), or may be read early;
-  // the most urgent first: due ones by deadline, then early ones by deadline.
-  std::vector<Candidate> Candidates(TimePoint now, std::int64_t before_ms) const;
+  // (their deadline would pass before the next cycle, expected `next_cycle`
+  // from now: the interval, or longer while cycles overrun it), or may be
+  // read early; the most urgent first: due ones by deadline, then early ones.
+  std::vector<Candidate> Candidates(TimePoint now, std::int64_t before_ms, std::chrono::milliseconds next_cycle) const;
   // The time up to which every open message is current by the rule: now,
   // unless a message is past its deadline, then that deadline.
   TimePoint CurrentAsOf(TimePoint now) const;
