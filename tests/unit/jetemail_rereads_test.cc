@@ -4,14 +4,13 @@
 // under either reading of the API's date filter.
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <set>
-#include <sstream>
 
 #include "exporter/collect/api_caller.h"
 #include "exporter/http/curl_http_client.h"
 #include "exporter/metrics/exposition.h"
 #include "exporter/providers/jetemail/jetemail_collector.h"
+#include "tests/e2e/metrics_text.h"
 #include "tests/fakes/fake_api_server.h"
 #include "tests/unit/scripted_http_client.h"
 
@@ -42,28 +41,6 @@ class RecordingHttpClient final : public HttpClient {
 std::int64_t Param(const std::string& url, const std::string& name) {
   const size_t at = url.find(name + "=");
   return at == std::string::npos ? -1 : std::stoll(url.substr(at + name.size() + 1));
-}
-
-// "name{a="x",b="y"}" -> value, labels sorted by name, as the fake's truth.
-std::map<std::string, double> Series(const std::string& text) {
-  static const std::regex kLine(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$)");
-  static const std::regex kLabel(R"re(([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)")re");
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (line.empty() || line[0] == '#' || !std::regex_match(line, m, kLine)) continue;
-    std::map<std::string, std::string> labels;
-    const std::string label_text = m[3];
-    for (auto it = std::sregex_iterator(label_text.begin(), label_text.end(), kLabel); it != std::sregex_iterator(); ++it) {
-      labels[(*it)[1]] = (*it)[2];
-    }
-    std::string key = m[1].str() + "{";
-    for (const auto& [k, v] : labels) key += (key.back() == '{' ? "" : ",") + k + "=\"" + v + "\"";
-    out[key + "}"] = std::stod(m[4].str());
-  }
-  return out;
 }
 
 class JetEmailRereadsTest : public ::testing::Test {
@@ -185,7 +162,7 @@ TEST_P(JetEmailRereadAccuracyTest, FiftyDeferredThenDeliveredEqualTheGroundTruth
   metrics::MetricSet out;
   collector.Snapshot(out);
   const metrics::MetricSet* sets[] = {&out};
-  const auto actual = Series(metrics::RenderText(sets));
+  const auto actual = e2e::ParseMetrics(metrics::RenderText(sets));
   const std::set<std::string> names = {
       "jetemail_inbound_messages_total", "jetemail_inbound_messages", "jetemail_inbound_deliveries_total",
       "jetemail_inbound_rejections_total", "jetemail_inbound_actions_total", "jetemail_inbound_spam_score_count",
