@@ -112,6 +112,13 @@ mt_load=$(get state MailtrapStateFileLoad real_time)
 mt_file=$(get state MailtrapStateFileSave file_mib)
 jet_api=$(get api JetEmailApiCost requests_per_cycle)
 mt_api=$(get api MailtrapApiCost requests_per_cycle)
+# JetEmail's in-flight re-reads: none, one 22 h old, 200 over 22 h deferred
+# (busy inbound account, interval 5 s, 120 requests a minute).
+for n in 0 1 200; do
+  declare "flight_rpm_$n=$(get api "JetEmailInFlightCost/$n/" requests_per_minute)"
+  declare "flight_lag_$n=$(awk -v a="$(get api "JetEmailInFlightCost/$n/" max_lag_s)" -v b="$(get api "JetEmailInFlightCost/$n/" max_open_lag_s)" 'BEGIN { print (a > b ? a : b) }')"
+done
+flight_one_max=$(awk -v r="$flight_rpm_0" 'BEGIN { print 1.3 * r + 1 }')
 
 echo
 row "what" "measured" "target" "ok?"
@@ -135,6 +142,11 @@ row "state file size, Mailtrap 1M messages, MiB" "$(fmt "$mt_file" 1)" "<= 64 MB
 row "state writes, 50k tracked, 10 new/s, 5s interval, MB/min" "$(fmt "$(awk -v b="$bytes_per_minute" 'BEGIN { print b / 1e6 }')" 2)" "<= 3.3" "$(ok "$(awk -v b="$bytes_per_minute" 'BEGIN { print b / 1e6 }')" le 3.3)"
 row "API cost, JetEmail steady state, requests/cycle" "$(fmt "$jet_api" 1)" "<= 2" "$(ok "$jet_api" le 2)"
 row "API cost, Mailtrap steady state, requests/cycle" "$(fmt "$mt_api" 1)" "<= 2" "$(ok "$mt_api" le 2)"
+row "API cost, JetEmail, nothing deferred, requests/min (lag s)" "$(fmt "$flight_rpm_0" 1) ($(fmt "$flight_lag_0" 1))" "(baseline)" ""
+row "API cost, JetEmail, one deferred 22 h old, requests/min" "$(fmt "$flight_rpm_1" 1)" "<= $(fmt "$flight_one_max" 1)" "$(ok "$flight_rpm_1" le "$flight_one_max")"
+row "  its lag (new and open parts), s" "$(fmt "$flight_lag_1" 1)" "<= 10" "$(ok "$flight_lag_1" le 10)"
+row "API cost, JetEmail, 200 deferred over 22 h, requests/min" "$(fmt "$flight_rpm_200" 1)" "<= 60" "$(ok "$flight_rpm_200" le 60)"
+row "  its lag (new and open parts), s" "$(fmt "$flight_lag_200" 1)" "<= 10" "$(ok "$flight_lag_200" le 10)"
 echo
 echo "Scaling (see README, Performance):"
 for provider in JetEmail Mailtrap; do

@@ -61,7 +61,7 @@ const Desc kBuildInfo{29, "email_logs_exporter_build_info", "Always 1; labels ca
 const Desc kStateFileErrorsTotal{30, "email_logs_exporter_state_file_errors_total", "State file failures: load (corrupt or foreign file, moved aside; started fresh), save (counters shown are the last saved ones) or compact (the journal was saved but not yet folded into a new snapshot; it keeps growing).", Kind::kCounter, {"operation"}, {}};
 const Desc kStateFileLastSave{31, "email_logs_exporter_state_file_last_save_timestamp_seconds", "Time of the last successful state file save, Unix seconds.", Kind::kGauge, {}, {}};
 
-const Desc kPartLag{32, "email_logs_exporter_part_lag_seconds", "Now minus the time up to which each part of the account's reads (new, enqueued, refresh, events, open) is current.", Kind::kGauge, {"provider", "account", "part"}, {}};
+const Desc kPartLag{32, "email_logs_exporter_part_lag_seconds", "Now minus the time up to which each part of the account's reads (new, enqueued, refresh, events, open) is current. JetEmail's open part counts queued/deferred messages current while each is re-read on time: every cycle until 4 intervals after arrival, then at most min(15m, max(2 intervals, age/10)) after its last read.", Kind::kGauge, {"provider", "account", "part"}, {}};
 
 const Desc kLimitEvictionsTotal{33, "email_logs_exporter_limit_evicted_messages_total", "Messages dropped from state before the end of the lookback because collection.max_tracked_messages was reached; their later changes are not counted.", Kind::kCounter, {"provider", "account"}, {}};
 

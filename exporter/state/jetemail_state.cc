@@ -158,12 +158,31 @@ bool IsOpenJetEmailStatus(const std::string& status) {
   return false;
 }
 
-std::optional<std::int64_t> JetEmailState::OldestOpenArrivalMs() const {
-  std::optional<std::int64_t> oldest;
+std::vector<JetEmailState::OpenMessage> JetEmailState::OpenMessages() const {
+  std::vector<OpenMessage> open;
   for (const Message& msg : messages_) {
-    if (msg.status != kNoStatus && status_open_[msg.status] && (!oldest || msg.arrival_ms() < *oldest)) oldest = msg.arrival_ms();
+    if (msg.status != kNoStatus && status_open_[msg.status]) open.push_back({msg.key, msg.arrival_ms(), msg.first_seen_ms});
   }
-  return oldest;
+  return open;
+}
+
+std::vector<std::vector<std::int64_t>> JetEmailState::CountArrivals(const std::vector<std::int64_t>& bounds_ms, int groups,
+                                                                   const std::function<int(const std::string&)>& group_of) const {
+  const size_t buckets = bounds_ms.empty() ? 0 : bounds_ms.size() - 1;
+  std::vector<std::vector<std::int64_t>> counts(static_cast<size_t>(groups), std::vector<std::int64_t>(buckets, 0));
+  if (buckets == 0) return counts;
+  std::vector<int> group_by_domain;  // by domain id
+  for (size_t id = 0; id < counts_.domains.size(); ++id) group_by_domain.push_back(group_of(counts_.domains[static_cast<std::uint32_t>(id)]));
+  for (const Message& msg : messages_) {
+    const auto after = std::upper_bound(bounds_ms.begin(), bounds_ms.end(), msg.arrival_ms());
+    if (after == bounds_ms.begin() || after == bounds_ms.end()) continue;
+    const auto bucket = static_cast<size_t>(after - bounds_ms.begin() - 1);
+    const int group = group_by_domain[msg.domain];
+    for (int g = 0; g < groups; ++g) {
+      if (group < 0 || group == g) ++counts[static_cast<size_t>(g)][bucket];
+    }
+  }
+  return counts;
 }
 
 void JetEmailState::Evict(TimePoint now) {

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -55,8 +56,22 @@ class JetEmailState {
   const JetEmailCounts& counts() const { return counts_; }
   const std::string& account() const { return options_.account; }
   size_t tracked() const { return messages_.size(); }
-  // Arrival time of the oldest tracked message whose status can still change.
-  std::optional<std::int64_t> OldestOpenArrivalMs() const;
+  // A tracked message whose status can still change (IsOpenJetEmailStatus).
+  // Its arrival is the earliest date among its actions, or its first
+  // sighting when it has none.
+  struct OpenMessage {
+    MessageKey key;
+    std::int64_t arrival_ms = 0;
+    std::int64_t first_seen_ms = 0;
+  };
+  std::vector<OpenMessage> OpenMessages() const;
+  // Tracked messages by arrival, for pricing a re-read: result[g][i] counts
+  // the messages of domain group g that arrived in [bounds_ms[i],
+  // bounds_ms[i + 1]) (bounds ascending). `group_of(domain label)` is the
+  // group a domain is queried in, or -1 when unknown (then the message is
+  // counted in every group, so a price is never too low).
+  std::vector<std::vector<std::int64_t>> CountArrivals(const std::vector<std::int64_t>& bounds_ms, int groups,
+                                                      const std::function<int(const std::string&)>& group_of) const;
   void set_options(const JetEmailStateOptions& options) { options_ = options; }
   // Grows with every change of counters or tracked messages (persistence hint).
   std::uint64_t changes() const { return changes_; }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/e2e/metrics_text.h"  // ParseMetrics
+
 namespace ele::e2e {
 
 struct HttpResult {
@@ -76,10 +78,6 @@ class ExporterProcess {
 
 // Runs the exporter to completion (e.g. --config.check); returns exit code and output.
 int RunToCompletion(const std::vector<std::string>& args, std::string* output, std::map<std::string, std::string> env = {});
-
-// Prometheus text format -> canonical series "name{a="x",b="y"}" (labels
-// sorted by name) -> value. Histogram _bucket lines are kept as they are.
-std::map<std::string, double> ParseMetrics(const std::string& text);
 
 // Polls `condition` every 100 ms until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);

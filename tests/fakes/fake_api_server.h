@@ -44,6 +44,17 @@ struct JetEmailAccountSpec {
   // Like the real API, `date_to` is not exact: entries up to 2 s after it may
   // be included, varying from call to call, so offset pages shift.
   bool page_jitter = false;
+  // Scripted mode: this many messages, spread evenly over the arrival times
+  // (the oldest first), stay deferred for long_deferral_s after arriving,
+  // tried again every long_retry_s (each a rejected attempt), then are
+  // delivered. JetEmail retries inbound mail for up to 5 days.
+  int long_deferred_count = 0;
+  int long_deferral_s = 3600;
+  int long_retry_s = 600;
+  // JetEmail does not document whether date_from/date_to compare an entry's
+  // arrival (the default here) or its last change; with this set they
+  // compare the last change, and entries are sorted by it.
+  bool date_filter_on_last_change = false;
   int requests_per_minute = 240;  // rolling 60 s; the next call is answered 429
   int block_s = 300;              // ... and every call is 429 for this long
 };

@@ -319,6 +319,47 @@ TEST_F(FakeApiTest, JetEmailPageJitterIncludesUpToTwoSecondsMore) {
   EXPECT_GT(totals.size(), 1u);  // varies from call to call
 }
 
+TEST_F(FakeApiTest, JetEmailLongDeferralsAreSpreadRetriedAndDeliveredAtTheEnd) {
+  ScenarioSpec spec = SmallSpec();
+  spec.jetemail[0].long_deferred_count = 3;
+  spec.jetemail[0].long_deferral_s = 7200;
+  spec.jetemail[0].long_retry_s = 1800;
+  StartServer(spec);
+  EXPECT_GE(server_->scripted_end_ms(), kStart + 7'200'000);
+  now_ = kStart + 3'600'000;
+  const Json all = Jet("limit=1000&sort_order=ASC").json();  // the first 20 domains
+  std::vector<std::int64_t> deferred_at;
+  for (const Json& e : all["data"]) {
+    if (e["status"] == "deferred") deferred_at.push_back(e["actions"][0]["date"].get<std::int64_t>());
+  }
+  ASSERT_GE(deferred_at.size(), 1u) << "one hour in, the long-deferred ones are still deferred";
+  EXPECT_LE(deferred_at.size(), 3u);
+  now_ = kStart + 7'300'000;
+  for (const Json& e : Jet("limit=1000&sort_order=ASC").json()["data"]) {
+    EXPECT_NE(e["status"], "deferred");
+    const std::int64_t arrival = e["actions"][0]["date"].get<std::int64_t>();
+    if (std::find(deferred_at.begin(), deferred_at.end(), arrival) == deferred_at.end()) continue;
+    EXPECT_EQ(e["status"], "delivered");
+    EXPECT_GE(e["rejected_count"].get<int>(), 3) << "tried again every half hour";
+  }
+}
+
+TEST_F(FakeApiTest, JetEmailDateFilterCanCompareTheLastChange) {
+  ScenarioSpec spec = SmallSpec();
+  spec.jetemail[0].long_deferred_count = 1;  // the oldest message, delivered 2 h after arriving
+  spec.jetemail[0].long_deferral_s = 7200;
+  spec.jetemail[0].date_filter_on_last_change = true;
+  StartServer(spec);
+  now_ = kStart + 7'300'000;
+  const std::string recent = "limit=1000&sort_order=ASC&date_from=" + std::to_string((kStart + 3'600'000) / 1000);
+  const Json changed = Jet(recent).json();
+  ASSERT_EQ(changed["data"].size(), 1u) << "only the message that changed in the last hour";
+  EXPECT_EQ(changed["data"][0]["status"], "delivered");
+  const std::int64_t arrival = changed["data"][0]["actions"][0]["date"].get<std::int64_t>();
+  const std::string around = "limit=1000&date_from=" + std::to_string(arrival / 1000) + "&date_to=" + std::to_string(arrival / 1000);
+  for (const Json& e : Jet(around).json()["data"]) EXPECT_NE(e["uid"], changed["data"][0]["uid"]) << "not by its arrival";
+}
+
 // ---------------------------------------------------------------- Mailtrap
 
 TEST_F(FakeApiTest, MailtrapCursorWalkCoversEveryMessageOnce) {

@@ -1,6 +1,7 @@
 // JetEmail's account-wide inbound logs, as its API page documents them.
 #include <algorithm>
 #include <limits>
+#include <utility>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -151,6 +152,28 @@ std::int64_t UpperBoundMs(const Scenario& scenario, std::size_t account, const L
   return hi;
 }
 
+// Entries whose filter date lies in [lo, hi], ascending by it: the arrival,
+// or with date_filter_on_last_change the latest change up to `now`.
+std::vector<Ref> FilteredRefs(const Scenario& scenario, std::size_t account, std::int64_t lo,
+                              std::int64_t hi, std::int64_t now) {
+  const RefSource& source = scenario.jet_refs(account);
+  if (!scenario.spec().jetemail[account].date_filter_on_last_change) return source.Collect(lo, hi, now);
+  // A change comes after the arrival, so only arrivals up to `hi` qualify.
+  std::vector<std::pair<std::int64_t, Ref>> by_change;
+  for (const Ref& ref : source.Collect(std::numeric_limits<std::int64_t>::min(), hi, now)) {
+    std::int64_t changed = ref.at_ms;
+    for (const JetStep& step : scenario.Jet(account, ref).steps) {
+      if (step.at_ms <= now) changed = step.at_ms;
+    }
+    if (changed >= lo && changed <= hi) by_change.emplace_back(changed, ref);
+  }
+  std::sort(by_change.begin(), by_change.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : a.second < b.second; });
+  std::vector<Ref> refs;
+  for (const auto& [changed, ref] : by_change) refs.push_back(ref);
+  return refs;
+}
+
 }  // namespace
 
 Reply JetEmailError(int status, std::string_view message) {
@@ -166,8 +189,7 @@ Reply JetEmailLogs(const Scenario& scenario, std::size_t account, const Query& q
 
   const std::int64_t lo =
       q.date_from ? *q.date_from * 1000 : std::numeric_limits<std::int64_t>::min();
-  std::vector<Ref> refs =
-      scenario.jet_refs(account).Collect(lo, UpperBoundMs(scenario, account, q, now), now);
+  std::vector<Ref> refs = FilteredRefs(scenario, account, lo, UpperBoundMs(scenario, account, q, now), now);
   std::vector<bool> queried(domains.size(), false);
   for (const std::size_t i : q.domains) queried[i] = true;
   std::erase_if(refs, [&](const Ref& r) { return !queried[static_cast<std::size_t>(r.domain)]; });

@@ -454,6 +454,35 @@ std::string JetUid(const Ref& ref) {
   return buffer;
 }
 
+namespace {
+
+// Marks long_deferred_count of `refs`, evenly spread by arrival (the
+// oldest first), as deferred for long.
+void HoldSome(const JetEmailAccountSpec& account, std::vector<Ref>& refs) {
+  const std::size_t n = refs.size();
+  const std::size_t count = std::min(n, static_cast<std::size_t>(std::max(account.long_deferred_count, 0)));
+  if (count == 0) return;
+  std::sort(refs.begin(), refs.end());
+  for (std::size_t i = 0; i < count; ++i) {
+    Ref& ref = refs[i * n / count];
+    ref.hold_ms = std::int64_t{account.long_deferral_s} * 1000;
+    ref.retry_ms = std::max<std::int64_t>(1000, std::int64_t{account.long_retry_s} * 1000);
+  }
+}
+
+// Deferred from one dwell after arrival until ref.hold_ms after it, tried
+// again every ref.retry_ms, then delivered.
+void AddLongDeferral(Rng& rng, const ScenarioSpec& spec, const std::string& domain, const Ref& ref, JetMessage& m) {
+  const std::int64_t dwell = std::int64_t{spec.min_status_dwell_s} * 1000;
+  const std::int64_t end = m.arrival_ms + std::max(ref.hold_ms, 2 * dwell);
+  for (std::int64_t t = m.arrival_ms + dwell; t + dwell <= end; t += ref.retry_ms) {
+    m.steps.push_back(DeferralStep(rng, m, t, domain));
+  }
+  m.steps.push_back(FinalStep(rng, m, JetOutcome::kDelivered, end, 0, domain));
+}
+
+}  // namespace
+
 JetMessage BuildJetMessage(const ScenarioSpec& spec, const std::vector<JetDomain>& domains,
                            const Ref& ref) {
   Rng rng(ref.seed);
@@ -472,6 +501,10 @@ JetMessage BuildJetMessage(const ScenarioSpec& spec, const std::vector<JetDomain
   const std::int64_t score_tenths =
       outcome == JetOutcome::kSpam ? rng.Uniform(50, 100) : rng.Uniform(0, 45);
   m.steps.push_back(ArrivalStep(rng, m, score_tenths));
+  if (ref.hold_ms > 0) {
+    AddLongDeferral(rng, spec, domain, ref, m);
+    return m;
+  }
 
   std::int64_t t = m.arrival_ms;
   if (outcome != JetOutcome::kSpam && outcome != JetOutcome::kBlocked) {
@@ -638,8 +671,9 @@ void Scenario::BuildScripted() {
     for (int i = 0; i < account.message_count; ++i) {
       const std::int64_t at = start_ms_ + rng.Uniform(0, std::int64_t{account.duration_s} * 1000);
       refs.push_back(MakeJetRef(rng, at, account.domain_count));
-      end_ms_ = std::max(end_ms_, Jet(a, refs.back()).last_change_ms());
     }
+    HoldSome(account, refs);
+    for (const Ref& ref : refs) end_ms_ = std::max(end_ms_, Jet(a, ref).last_change_ms());
     jet_sources_.push_back(std::make_unique<RefSource>(std::move(refs)));
   }
   for (std::size_t a = 0; a < spec_.mailtrap.size(); ++a) {

@@ -60,6 +60,10 @@ struct Ref {
   std::uint64_t key_lo = 0;
   std::uint64_t seed = 0;
   int domain = 0;  // JetEmail: index into the account's domains
+  // JetEmail: deferred for this long after arrival, tried again every
+  // retry_ms, then delivered (JetEmailAccountSpec::long_deferred_count).
+  std::int64_t hold_ms = 0;
+  std::int64_t retry_ms = 0;
 };
 
 bool operator<(const Ref& a, const Ref& b);

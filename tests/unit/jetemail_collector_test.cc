@@ -129,6 +129,14 @@ TEST_F(JetEmailCollectorTest, NextWindowStartsAtWatermarkMinusOverlap) {
   EXPECT_EQ(std::stoll(q["date_to"]), ToUnixMillis(kStart + 60s) / 1000);
 }
 
+// The queries of requests from `first` on but the first of them: in these
+// tests the new-message window is one request, the re-reads follow it.
+std::vector<std::map<std::string, std::string>> Rereads(const ScriptedHttpClient& http, size_t first) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (size_t i = first + 1; i < http.requests.size(); ++i) out.push_back(Query(http.requests[i].url));
+  return out;
+}
+
 TEST_F(JetEmailCollectorTest, MessagesStillInFlightAreReadAgainAfterLeavingTheOverlap) {
   MiniJetEmail api;
   api.entries = {Entry(1, "queued", kStart - 10s), Entry(2, "delivered", kStart - 10s)};
@@ -136,17 +144,97 @@ TEST_F(JetEmailCollectorTest, MessagesStillInFlightAreReadAgainAfterLeavingTheOv
   RequestBudget budget(60);
   JetEmailCollector collector(account, collection);
   ASSERT_TRUE(Cycle(collector, http, budget).success());
-  clock.Advance(2h);  // far past the 5-minute overlap
+  clock.Advance(2h);  // far past the 5-minute overlap; this window still starts before it
   ASSERT_TRUE(Cycle(collector, http, budget).success());
   api.entries[0] = Entry(1, "delivered", kStart - 10s);
+  // Read at 2 h of age: read again within min(15 min, 2 h / 10) = 12 min,
+  // not every cycle.
+  size_t before = http.requests.size();
   clock.Advance(1min);
   ASSERT_TRUE(Cycle(collector, http, budget).success());
+  EXPECT_EQ(http.requests.size() - before, 1u) << "not due yet: only the new window";
+  EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 1);
+  for (int i = 0; i < 11; ++i) {
+    clock.Advance(1min);
+    ASSERT_TRUE(Cycle(collector, http, budget).success());
+  }
   EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 2);
   EXPECT_EQ(Export(collector).Value(m::kJetDeliveriesTotal, {"main", "example.com"}), 2);
-  const size_t before = http.requests.size();
+  before = http.requests.size();
   clock.Advance(1min);
   ASSERT_TRUE(Cycle(collector, http, budget).success());
   EXPECT_EQ(http.requests.size() - before, 1u) << "nothing in flight: only the new window is read";
+}
+
+TEST_F(JetEmailCollectorTest, FreshOpenMessagesOutsideTheWindowAreReadEveryCycle) {
+  collection.interval = 5s;
+  collection.overlap = 0s;
+  MiniJetEmail api;
+  api.entries = {Entry(1, "queued", kStart - 3s)};
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(600);
+  JetEmailCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
+  // Cycles start on time, as the worker starts them (the budget's spacing
+  // moves the manual clock during a cycle).
+  auto cycle_at = [&](std::chrono::seconds at) {
+    clock.Set(kStart + at);
+    const size_t before = http.requests.size();
+    EXPECT_TRUE(Cycle(collector, http, budget).success());
+    return Rereads(http, before).size();
+  };
+  // Fresh (arrived within 4 intervals): every cycle although just read.
+  EXPECT_EQ(cycle_at(5s), 1u);
+  EXPECT_EQ(cycle_at(10s), 1u);
+  EXPECT_EQ(cycle_at(15s), 1u);
+  // 23 s old, read at 18 s: due again 2 intervals after that read.
+  EXPECT_EQ(cycle_at(20s), 0u);
+  EXPECT_EQ(cycle_at(25s), 1u);
+}
+
+TEST_F(JetEmailCollectorTest, AClusterOfOpenMessagesIsReadAgainAsOneRange) {
+  MiniJetEmail api;
+  for (int i = 0; i < 130; ++i) {
+    api.entries.push_back(Entry(i, i % 5 == 0 ? "deferred" : "delivered", kStart - 3h - std::chrono::seconds(i)));
+  }
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
+  RequestBudget budget(60);
+  JetEmailCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
+  for (auto& e : api.entries) e["status"] = "delivered";
+  clock.Advance(15min);  // the period of a 3-hour-old message
+  const size_t before = http.requests.size();
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
+  const auto rereads = Rereads(http, before);
+  ASSERT_EQ(rereads.size(), 1u) << "26 open messages within two minutes: one range";
+  EXPECT_LE(std::stoll(rereads[0].at("date_from")), ToUnixMillis(kStart - 3h - 129s) / 1000);
+  EXPECT_GE(std::stoll(rereads[0].at("date_to")), ToUnixMillis(kStart - 3h) / 1000);
+  EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 130);
+}
+
+TEST_F(JetEmailCollectorTest, AFailedReReadIsRetriedNextCycle) {
+  MiniJetEmail api;
+  api.entries = {Entry(1, "deferred", kStart - 2h)};
+  bool fail_rereads = false;
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) {
+    HttpResponse response = api.Answer(r);
+    if (fail_rereads && std::stoll(Query(r.url)["date_to"]) < ToUnixMillis(kStart) / 1000) response.body = "<html>";
+    return response;
+  });
+  RequestBudget budget(60);
+  JetEmailCollector collector(account, collection);
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
+  api.entries[0] = Entry(1, "delivered", kStart - 2h);
+  fail_rereads = true;
+  clock.Advance(12min);  // the period of a 2-hour-old message
+  EXPECT_FALSE(Cycle(collector, http, budget).success());
+  EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 0);
+  fail_rereads = false;
+  clock.Advance(1min);
+  const size_t before = http.requests.size();
+  ASSERT_TRUE(Cycle(collector, http, budget).success());
+  EXPECT_EQ(Rereads(http, before).size(), 1u) << "still due: read again at once";
+  EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 1);
 }
 
 TEST_F(JetEmailCollectorTest, MalformedPageIsRejectedWholeCountedAndReadAgain) {

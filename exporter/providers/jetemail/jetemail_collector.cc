@@ -5,6 +5,7 @@
 #include "exporter/metrics/catalogue.h"
 #include "exporter/snapshot/jetemail_snapshot.h"
 #include "exporter/state/jetemail_state_codec.h"
+#include "exporter/state/label_folder.h"
 #include "exporter/providers/jetemail/jetemail_wire.h"
 
 namespace ele {
@@ -28,7 +29,7 @@ std::vector<std::vector<std::string>> DomainGroups(const std::vector<std::string
 }
 
 JetEmailCollector::JetEmailCollector(JetEmailAccount account, CollectionConfig collection)
-    : account_(std::move(account)), collection_(collection), state_(StateOptions(account_, collection_)) {
+    : account_(std::move(account)), collection_(collection), state_(StateOptions(account_, collection_)), rechecks_(collection_.interval) {
   for (const auto& domain : account_.domains) state_.EnsureDomain(domain);
 }
 
@@ -37,6 +38,7 @@ bool JetEmailCollector::Reconfigure(const JetEmailAccount& account, const Collec
   account_ = account;
   collection_ = collection;
   state_.set_options(StateOptions(account_, collection_));
+  rechecks_.set_interval(collection_.interval);
   return true;
 }
 
@@ -101,6 +103,7 @@ Result<void> JetEmailCollector::ReadGroup(CycleContext& ctx, const Window& windo
   for (int page = 1; page <= kMaxPagesPerWindow; ++page) {
     HttpRequest request{PageUrl(window, domains, page), {{"Authorization", "Bearer " + account_.token.Reveal()}, {"Accept", "application/json"}},
                         collection_.request_timeout};
+    ++requests_this_cycle_;
     const Result<HttpResponse> response = ctx.api.Get(request);
     if (!response) return std::unexpected(response.error().Within("request failed"));
     if (!response->ok()) {
@@ -133,23 +136,88 @@ Result<void> JetEmailCollector::ReadWindow(CycleContext& ctx, const Window& wind
   return outcome;
 }
 
+int JetEmailCollector::PerCycle() const {
+  const auto per_cycle = account_.requests_per_minute * collection_.interval.count() / 60'000;
+  return static_cast<int>(std::max<long long>(1, per_cycle));
+}
+
+int JetEmailCollector::GroupOf(const std::string& domain) const {
+  if (account_.domains.empty()) return 0;  // one query for all
+  const std::string lower = Lowercase(domain);
+  for (size_t i = 0; i < account_.domains.size(); ++i) {
+    if (Lowercase(account_.domains[i]) == lower) return static_cast<int>(i / kMaxDomainsPerQuery);
+  }
+  return -1;
+}
+
+jetemail::RangePlan JetEmailCollector::PlanOpen(TimePoint now, const Window& window) const {
+  // A cycle that overran the interval makes the next one late as well.
+  const std::vector<jetemail::OpenRecheckPlan::Candidate> candidates = rechecks_.Candidates(now, window.from_s * 1000, last_cycle_);
+  if (candidates.empty()) return {};
+  std::vector<std::int64_t> arrivals;
+  bool any_due = false;
+  for (const auto& candidate : candidates) {
+    arrivals.push_back(candidate.arrival_ms);
+    any_due = any_due || candidate.must;
+  }
+  jetemail::RangePlanOptions options;
+  // What the new-message window left of the cycle's share; the most urgent
+  // due message is read even when nothing is left, so none waits forever
+  // (the request budget still spaces every request).
+  options.allowance = std::max(0, PerCycle() - requests_this_cycle_);
+  options.at_least = any_due ? 1 : 0;
+  options.page_limit = kPageLimit;
+  const int groups = static_cast<int>(DomainGroups(account_.domains, kMaxDomainsPerQuery).size());
+  return jetemail::PlanArrivalRanges(arrivals, options, [&](const std::vector<std::int64_t>& bounds) {
+    return state_.CountArrivals(bounds, groups, [this](const std::string& domain) { return GroupOf(domain); });
+  });
+}
+
+// Exact whichever date JetEmail's date_from/date_to compare, which is not
+// documented:
+// - If they compare arrival, a range around a message's arrival returns it,
+//   with its current status and counts; so reading it by the freshness rule
+//   sees every change, late by at most the rule.
+// - If they compare the last change, a narrow range finds nothing new, but
+//   then nothing is lost either: a message that changed has its last change
+//   after its previous read, and every instant up to the watermark lies in a
+//   new-message window that was read whole after it (the watermark moves only
+//   on success, and windows overlap), so that window returned the message in
+//   its changed state. The re-reads are then wasted, never wrong.
+// Either way a message is current as of the start of a read that covered it.
+Result<void> JetEmailCollector::ReadOpen(CycleContext& ctx, TimePoint now, const Window& window) {
+  Result<void> outcome;
+  for (const jetemail::ArrivalRange& range : PlanOpen(now, window).ranges) {
+    const Window read_window{range.from_s, std::min(range.to_s, window.to_s)};
+    if (auto read = ReadWindow(ctx, read_window); !read) {
+      outcome = read;  // not marked read: due again next cycle, more urgent
+      if (ctx.api.stopped() || auth_failed_) break;
+      continue;
+    }
+    rechecks_.MarkRead(read_window.from_s * 1000, (read_window.to_s + 1) * 1000, now);
+  }
+  return outcome;
+}
+
 CycleResult JetEmailCollector::RunCycle(CycleContext& ctx) {
   CycleResult result;
   domains_warning_logged_this_cycle_ = false;
   auth_failed_ = false;
+  requests_this_cycle_ = 0;
   const TimePoint now = ctx.clock.Now();
   const Window window = NextWindow(now);
   result.outcome = ReadWindow(ctx, window);
-  if (result.success()) watermark_ = TimePoint(std::chrono::seconds(window.to_s));
-  // Messages still in flight that arrived before this window: read their
-  // arrival range again so later status changes and attempts are counted.
+  rechecks_.Track(state_.OpenMessages());
   if (result.success()) {
-    if (auto oldest = state_.OldestOpenArrivalMs(); oldest && *oldest / 1000 < window.from_s) {
-      result.outcome = ReadWindow(ctx, Window{*oldest / 1000, window.from_s});
-    }
-    if (result.success()) open_current_as_of_ = now;
+    watermark_ = TimePoint(std::chrono::seconds(window.to_s));
+    rechecks_.MarkRead(window.from_s * 1000, (window.to_s + 1) * 1000, now);
+    // Messages still in flight that arrived before this window.
+    result.outcome = ReadOpen(ctx, now, window);
   }
   state_.Evict(ctx.clock.Now());
+  rechecks_.Track(state_.OpenMessages());
+  if (watermark_) open_current_as_of_ = rechecks_.CurrentAsOf(now);
+  last_cycle_ = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.Now() - now);
   result.watermark = watermark_;
   return result;
 }
@@ -164,6 +232,7 @@ Result<void> JetEmailCollector::RestoreState(std::string_view blob) {
   if (!JetEmailStateCodec::Decode(blob, &restored, &watermark)) return Fail("the saved JetEmail state is malformed or of an unknown layout");
   state_ = std::move(restored);
   watermark_ = watermark;
+  rechecks_ = jetemail::OpenRecheckPlan(collection_.interval);  // restored open messages count as read at their first sighting
   for (const auto& domain : account_.domains) state_.EnsureDomain(domain);
   return {};
 }

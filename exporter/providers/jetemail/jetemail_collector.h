@@ -3,9 +3,11 @@
 // in groups of at most 20 domains, and applies each page whole to the
 // account's JetEmailState. The watermark moves only when the whole window
 // was read without error; otherwise the same window is read next cycle.
-// Then it re-reads the arrival range of messages still in flight (queued,
-// deferred: JetEmail retries for up to 5 days), so their later status
-// changes are counted although they left the overlap window.
+// Then it re-reads messages still in flight (queued, deferred: JetEmail
+// retries for up to 5 days) that left that window, so their later status
+// changes are counted: those due by the freshness rule (open_recheck_plan.h),
+// in the cheapest arrival ranges that cover them (arrival_range_plan.h),
+// within what is left of the cycle's share of the request budget.
 #pragma once
 
 #include <optional>
@@ -15,7 +17,9 @@
 #include "exporter/collect/collector.h"
 #include "exporter/collect/persistent_state.h"
 #include "exporter/config/config.h"
+#include "exporter/providers/jetemail/arrival_range_plan.h"
 #include "exporter/providers/jetemail/jetemail_wire.h"
+#include "exporter/providers/jetemail/open_recheck_plan.h"
 #include "exporter/state/jetemail_state.h"
 
 namespace ele {
@@ -53,12 +57,22 @@ class JetEmailCollector final : public Collector, public PersistentState {
   std::string PageUrl(const Window& window, const std::vector<std::string>& domains, int page) const;
   std::string DescribeHttpError(const HttpResponse& response) const;
   Window NextWindow(TimePoint now) const;
+  // Re-reads the open messages due at `now` that arrived before `window`.
+  Result<void> ReadOpen(CycleContext& ctx, TimePoint now, const Window& window);
+  jetemail::RangePlan PlanOpen(TimePoint now, const Window& window) const;
+  // The domain group a domain label is queried in; -1 when unknown.
+  int GroupOf(const std::string& domain) const;
+  // The budget's share of one cycle, at least one request.
+  int PerCycle() const;
 
   JetEmailAccount account_;
   CollectionConfig collection_;
   JetEmailState state_;
   std::optional<TimePoint> watermark_;
-  std::optional<TimePoint> open_current_as_of_;  // queued/deferred messages re-read up to here
+  jetemail::OpenRecheckPlan rechecks_;
+  std::optional<TimePoint> open_current_as_of_;  // every open message current by the freshness rule up to here
+  int requests_this_cycle_ = 0;
+  std::chrono::milliseconds last_cycle_{0};  // how long the previous cycle took
   bool domains_warning_logged_this_cycle_ = false;
   bool auth_failed_ = false;  // 401/403 this cycle: no point asking again
 };
