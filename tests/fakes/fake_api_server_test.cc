@@ -335,7 +335,8 @@ TEST_F(FakeApiTest, JetEmailLongDeferralsAreSpreadRetriedAndDeliveredAtTheEnd) {
   ASSERT_GE(deferred_at.size(), 1u) << "one hour in, the long-deferred ones are still deferred";
   EXPECT_LE(deferred_at.size(), 3u);
   now_ = kStart + 7'300'000;
-  for (const Json& e : Jet("limit=1000&sort_order=ASC").json()["data"]) {
+  const Json later = Jet("limit=1000&sort_order=ASC").json();  // named: a range-for over a temporary's member dangles
+  for (const Json& e : later["data"]) {
     EXPECT_NE(e["status"], "deferred");
     const std::int64_t arrival = e["actions"][0]["date"].get<std::int64_t>();
     if (std::find(deferred_at.begin(), deferred_at.end(), arrival) == deferred_at.end()) continue;
@@ -357,7 +358,8 @@ TEST_F(FakeApiTest, JetEmailDateFilterCanCompareTheLastChange) {
   EXPECT_EQ(changed["data"][0]["status"], "delivered");
   const std::int64_t arrival = changed["data"][0]["actions"][0]["date"].get<std::int64_t>();
   const std::string around = "limit=1000&date_from=" + std::to_string(arrival / 1000) + "&date_to=" + std::to_string(arrival / 1000);
-  for (const Json& e : Jet(around).json()["data"]) EXPECT_NE(e["uid"], changed["data"][0]["uid"]) << "not by its arrival";
+  const Json by_arrival = Jet(around).json();
+  for (const Json& e : by_arrival["data"]) EXPECT_NE(e["uid"], changed["data"][0]["uid"]) << "not by its arrival";
 }
 
 // ---------------------------------------------------------------- Mailtrap
