@@ -60,7 +60,9 @@ TEST_F(ServingE2ETest, ScrapesStayFastUnderHundredsOfHostileConnections) {
   // a few KB a connection (measured: +0 threads, about +8 MiB).
   EXPECT_LE(stats.peak.fds, before.fds + 290 + 16);
   EXPECT_LE(stats.peak.threads, before.threads + 4);
-  EXPECT_LE(stats.peak.rss_kib, before.rss_kib + 32 * 1024);
+  if (kCheckMemory) {
+    EXPECT_LE(stats.peak.rss_kib, before.rss_kib + 32 * 1024);
+  }
   // Clients that never finish a request are closed after 10 s and counted.
   const auto metrics = ParseMetrics(HttpGet(exporter->url("/metrics")).body);
   EXPECT_GT(metrics.at(R"(email_logs_exporter_http_refused_total{reason="request_timeout"})"), 200);

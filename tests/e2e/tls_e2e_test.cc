@@ -110,7 +110,9 @@ TEST_F(TlsE2ETest, ScrapesOverTlsStayFastUnderHostileConnections) {
   EXPECT_LE(stats.p99_seconds, 0.25) << "p50 " << stats.p50_seconds;
   EXPECT_LE(stats.peak.fds, before.fds + 140 + 16);
   EXPECT_LE(stats.peak.threads, before.threads + 4);
-  EXPECT_LE(stats.peak.rss_kib, before.rss_kib + 32 * 1024);
+  if (kCheckMemory) {
+    EXPECT_LE(stats.peak.rss_kib, before.rss_kib + 32 * 1024);
+  }
   std::printf("TLS scrapes %d (a new connection and handshake each), p50 %.1f ms, p99 %.1f ms; peak fds +%d, threads +%d, RSS +%ld KiB\n",
               stats.scrapes, stats.p50_seconds * 1e3, stats.p99_seconds * 1e3, stats.peak.fds - before.fds,
               stats.peak.threads - before.threads, stats.peak.rss_kib - before.rss_kib);
