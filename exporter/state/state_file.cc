@@ -15,35 +15,13 @@
 
 #include "exporter/state/binary_codec.h"
 #include "exporter/state/durable_file.h"
+#include "exporter/state/file_integers.h"
 #include "exporter/state/huge_pages.h"
 
 namespace ele {
 namespace {
 
 constexpr std::string_view kMagic = "ELESTATE";
-
-void PutU32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-void PutU64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-std::uint64_t GetLE(std::string_view in, size_t at, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + static_cast<size_t>(i)])) << (8 * i);
-  return v;
-}
-
-// `crc` continued over `data`. zlib takes uInt lengths: large data goes in chunks.
-uLong Crc(uLong crc, std::string_view data) {
-  for (size_t at = 0; at < data.size(); at += 1u << 30) {
-    const size_t n = std::min<size_t>(data.size() - at, 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data() + at), static_cast<uInt>(n));
-  }
-  return crc;
-}
-
-std::uint32_t Crc(std::string_view data) { return static_cast<std::uint32_t>(Crc(crc32(0L, Z_NULL, 0), data)); }
 
 // The snapshot's generation, stored as a blob of its own: it sorts before
 // every account key, and an exporter of the earlier layout ignores it.
@@ -85,9 +63,9 @@ class FilePieces {
       crc = Crc(crc, piece);
     }
     header_ = std::string(kMagic);
-    PutU32(header_, StateFile::kFormatVersion);
-    PutU64(header_, size);
-    PutU32(trailer_, static_cast<std::uint32_t>(crc));
+    PutLE(header_, StateFile::kFormatVersion, 4);
+    PutLE(header_, size, 8);
+    PutLE(trailer_, crc, 4);
     crc_ = static_cast<std::uint32_t>(crc);
   }
 
@@ -343,7 +321,7 @@ Result<void> StateFile::Compact() {
 Result<void> StateFile::CompactLocked() {
   const std::uint64_t next = snapshot_.generation + 1;
   std::string generation;
-  for (int i = 0; i < 8; ++i) generation.push_back(static_cast<char>((next >> (8 * i)) & 0xFF));
+  PutLE(generation, next, 8);
   std::vector<std::pair<std::string, std::string_view>> blobs = {{kGenerationKey, generation}};
   for (const auto& [key, entry] : blobs_) blobs.emplace_back(key, entry.blob.bytes());
   std::sort(blobs.begin(), blobs.end());  // the file is in key order

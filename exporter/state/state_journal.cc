@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +11,7 @@
 #include <utility>
 
 #include "exporter/state/durable_file.h"
+#include "exporter/state/file_integers.h"
 
 namespace ele {
 namespace {
@@ -19,25 +19,6 @@ namespace {
 constexpr std::string_view kMagic = "ELEJRNL2";
 constexpr size_t kHeader = 8 + 8 + 4;
 constexpr size_t kRecordHeader = 4 + 4;
-
-void PutLE(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-std::uint64_t GetLE(std::string_view in, size_t at, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + static_cast<size_t>(i)])) << (8 * i);
-  return v;
-}
-
-std::uint32_t Crc(std::string_view data) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (size_t at = 0; at < data.size(); at += 1u << 30) {
-    const size_t n = std::min<size_t>(data.size() - at, 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data() + at), static_cast<uInt>(n));
-  }
-  return static_cast<std::uint32_t>(crc);
-}
 
 }  // namespace
 
