@@ -86,7 +86,7 @@ struct WebServer::Impl {
   }
   Result<void> Listen(ListenSocket socket);
   MHD_Result Serve(MHD_Connection* connection, PendingRequest* pending, const char* url, const char* method);
-  MHD_Result Queue(MHD_Connection* connection, PendingRequest* pending, const Reply& reply);
+  MHD_Result Queue(MHD_Connection* connection, const Reply& reply);
   MHD_Result RunSlow(MHD_Connection* connection, PendingRequest* pending, std::function<Reply()> work);
   Route Routed(const Request& request);
   void SweepUntilStopped();
@@ -145,7 +145,7 @@ MHD_Result WebServer::Impl::Access(void* cls, MHD_Connection* connection, const 
     auto* pending = new PendingRequest;
     *request_context = pending;
     impl->guard.RequestStarted(connection, std::chrono::steady_clock::now());
-    if (HasBody(connection)) return impl->Queue(connection, pending, TextReply(413, "request bodies are not accepted\n"));
+    if (HasBody(connection)) return impl->Queue(connection, TextReply(413, "request bodies are not accepted\n"));
     return MHD_YES;
   }
   if (*upload_size != 0) {  // not reached: a body is refused above
@@ -167,16 +167,16 @@ void WebServer::Impl::Completed(void* cls, MHD_Connection* connection, void** re
 MHD_Result WebServer::Impl::Serve(MHD_Connection* connection, PendingRequest* pending, const char* url, const char* method) {
   {
     std::lock_guard lock(reply_mutex);
-    if (pending->reply) return Queue(connection, pending, *pending->reply);
+    if (pending->reply) return Queue(connection, *pending->reply);
   }
   Request request{method, url, Header(connection, MHD_HTTP_HEADER_AUTHORIZATION), Header(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING)};
   try {
     Route route = Routed(request);
-    if (route.reply) return Queue(connection, pending, *route.reply);
+    if (route.reply) return Queue(connection, *route.reply);
     return RunSlow(connection, pending, std::move(route.slow_task));
   } catch (const std::exception& e) {
     LogError("HTTP handler failed", {{"error", e.what()}});
-    return Queue(connection, pending, TextReply(500, "internal error\n"));
+    return Queue(connection, TextReply(500, "internal error\n"));
   }
 }
 
@@ -201,7 +201,7 @@ Route WebServer::Impl::Routed(const Request& request) {
   }
 }
 
-MHD_Result WebServer::Impl::Queue(MHD_Connection* connection, PendingRequest*, const Reply& reply) {
+MHD_Result WebServer::Impl::Queue(MHD_Connection* connection, const Reply& reply) {
   auto* holder = new std::shared_ptr<const std::string>(reply.body);
   MHD_Response* response = MHD_create_response_from_buffer_with_free_callback_cls(
       reply.body->size(), const_cast<char*>(reply.body->data()), &FreeBody, holder);
@@ -236,7 +236,7 @@ MHD_Result WebServer::Impl::RunSlow(MHD_Connection* connection, PendingRequest* 
     MHD_resume_connection(connection);
   };
   if (slow.Submit(std::move(task), [connection] { MHD_suspend_connection(connection); })) return MHD_YES;
-  return Queue(connection, pending, TextReply(503, "busy: too many reloads or new credentials being checked; try again\n"));
+  return Queue(connection, TextReply(503, "busy: too many reloads or new credentials being checked; try again\n"));
 }
 
 void WebServer::Impl::SweepUntilStopped() {
