@@ -133,6 +133,7 @@ ele::WebServerOptions ServerOptions(const Flags& flags, const ele::WebConfig& we
   options.limits.max_connections = std::stoul(flags.max_connections);
   options.limits.max_per_address = std::stoul(flags.max_per_address);
   options.web = web;
+  options.web_config_file = flags.web_config_file;
   return options;
 }
 

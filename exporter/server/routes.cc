@@ -40,24 +40,23 @@ Reply TextReply(int status, std::string body) {
   return reply;
 }
 
-Routes::Routes(std::string telemetry_path, const WebConfig& web, WebServerHooks hooks)
-    : telemetry_path_(std::move(telemetry_path)),
-      headers_(web.headers),
-      hooks_(std::move(hooks)),
-      auth_(std::make_shared<BasicAuthChecker>(web.basic_auth_users)) {}
+Routes::Routes(std::string telemetry_path, LiveWebConfig& web, WebServerHooks hooks)
+    : telemetry_path_(std::move(telemetry_path)), web_(web), hooks_(std::move(hooks)) {}
 
 Route Routes::Handle(const Request& request) {
   std::string user, password;
-  const bool open = request.path == "/-/healthy" || !auth_->enabled();
+  // The users in force when the request came; the task below keeps them.
+  std::shared_ptr<BasicAuthChecker> auth = web_.Current()->auth;
+  const bool open = request.path == "/-/healthy" || !auth->enabled();
   if (!open && !DecodeBasicAuth(request.authorization, &user, &password)) return {Unauthorized(), {}};
-  if (open || auth_->KnownGood(user, password)) {
+  if (open || auth->KnownGood(user, password)) {
     // A reload stops and starts collectors: seconds, not for the event loop.
     if (request.path == "/-/reload") return {std::nullopt, [this, request] { return Dispatch(request); }};
     return {Dispatch(request), {}};
   }
   // bcrypt takes tens of milliseconds by design: never on the event loop,
   // where it would hold up every other connection's scrape.
-  return {std::nullopt, [this, request, user, password, auth = auth_] {
+  return {std::nullopt, [this, request, user, password, auth = std::move(auth)] {
             return auth->Check(user, password) ? Dispatch(request) : Unauthorized();
           }};
 }

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "exporter/base/error.h"
-#include "exporter/config/web_config.h"
+#include "exporter/server/live_web_config.h"
 
 namespace ele {
 
@@ -46,9 +46,9 @@ struct Route {
 
 class Routes {
  public:
-  Routes(std::string telemetry_path, const WebConfig& web, WebServerHooks hooks);
+  // `web` outlives the routes.
+  Routes(std::string telemetry_path, LiveWebConfig& web, WebServerHooks hooks);
   Route Handle(const Request& request);
-  const std::map<std::string, std::string>& extra_headers() const { return headers_; }
   WebServerHooks& hooks() { return hooks_; }
 
  private:
@@ -61,9 +61,8 @@ class Routes {
   std::shared_ptr<const std::string> Compressed(const std::shared_ptr<const std::string>& text);
 
   std::string telemetry_path_;
-  std::map<std::string, std::string> headers_;
+  LiveWebConfig& web_;
   WebServerHooks hooks_;
-  std::shared_ptr<BasicAuthChecker> auth_;  // shared with credential-check tasks
   std::mutex gzip_mutex_;
   std::shared_ptr<const std::string> gzip_source_, gzip_text_;  // under gzip_mutex_
 };

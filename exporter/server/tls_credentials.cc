@@ -1,7 +1,5 @@
 #include "exporter/server/tls_credentials.h"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -67,12 +65,17 @@ Result<void> CheckKeyMatches(const std::string& cert_pem, const std::string& key
 Result<std::unique_ptr<TlsCredentials>> TlsCredentials::Load(const TlsServerConfig& config) {
   auto credentials = std::unique_ptr<TlsCredentials>(new TlsCredentials(config));
   if (auto read = credentials->ReadFiles(); !read) return std::unexpected(read.error());
+  if (int rc = gnutls_priority_init(&credentials->priority_, credentials->Priorities().c_str(), nullptr); rc < 0) {
+    return std::unexpected(TlsError("min_version..max_version", rc));
+  }
   credentials->stamps_ = credentials->Stamps();
   credentials->last_check_ = std::chrono::steady_clock::now();
   return credentials;
 }
 
-TlsCredentials::~TlsCredentials() = default;
+TlsCredentials::~TlsCredentials() {
+  if (priority_ != nullptr) gnutls_priority_deinit(priority_);
+}
 
 Result<void> TlsCredentials::ReadFiles() {
   auto cert_pem = ReadWhole("cert_file", config_.cert_file);
@@ -110,17 +113,8 @@ Result<void> TlsCredentials::ReadFiles() {
   return {};
 }
 
-std::vector<TlsCredentials::FileStamp> TlsCredentials::Stamps() const {
-  std::vector<FileStamp> stamps;
-  for (const std::string* path : {&config_.cert_file, &config_.key_file, &config_.client_ca_file}) {
-    struct stat st {};
-    FileStamp stamp;
-    if (!path->empty() && ::stat(path->c_str(), &st) == 0) {
-      stamp = FileStamp{st.st_dev, st.st_ino, st.st_size, std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
-    }
-    stamps.push_back(stamp);
-  }
-  return stamps;
+std::vector<FileStamp> TlsCredentials::Stamps() const {
+  return {StampOf(config_.cert_file), StampOf(config_.key_file), StampOf(config_.client_ca_file)};
 }
 
 void TlsCredentials::ReloadIfChanged() {
@@ -163,6 +157,7 @@ int TlsCredentials::Retrieve(gnutls_pcert_st** certs, unsigned int* count, gnutl
 }
 
 void TlsCredentials::ConfigureSession(gnutls_session_t session, gnutls_certificate_verify_function* verify) const {
+  gnutls_priority_set(session, priority_);
   switch (config_.client_auth) {
     case ClientAuth::kNone:
       return;

@@ -9,7 +9,6 @@
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <sys/types.h>
 
 #include <chrono>
 #include <memory>
@@ -19,6 +18,7 @@
 
 #include "exporter/base/error.h"
 #include "exporter/config/web_config.h"
+#include "exporter/server/file_stamp.h"
 
 namespace ele {
 
@@ -32,8 +32,9 @@ class TlsCredentials {
   std::string Priorities() const;
   // For gnutls_certificate_retrieve_function2: the current chain and key.
   int Retrieve(gnutls_pcert_st** certs, unsigned int* count, gnutls_privkey_t* key);
-  // Per connection, before its handshake: ask for a client certificate as
-  // client_auth_type says, and check it with `verify` during the handshake.
+  // Per connection, before its handshake: allow min_version..max_version, ask
+  // for a client certificate as client_auth_type says, and check it with
+  // `verify` during the handshake.
   void ConfigureSession(gnutls_session_t session, gnutls_certificate_verify_function* verify) const;
   // 0 to accept the client's certificate (or its absence), -1 to fail the handshake.
   int VerifyPeer(gnutls_session_t session);
@@ -42,19 +43,13 @@ class TlsCredentials {
   struct KeyPair;
   struct TrustList;
   struct Loaded;
-  struct FileStamp {
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = 0;
-    std::int64_t mtime_ns = 0;
-    bool operator==(const FileStamp&) const = default;
-  };
   explicit TlsCredentials(TlsServerConfig config) : config_(std::move(config)) {}
   Result<void> ReadFiles();
   std::vector<FileStamp> Stamps() const;
   void ReloadIfChanged();
 
   TlsServerConfig config_;
+  gnutls_priority_t priority_ = nullptr;  // Priorities(), parsed once
   std::mutex reload_mutex_;  // one reader of the files at a time
   std::mutex mutex_;
   std::shared_ptr<KeyPair> key_pair_;  // under mutex_

@@ -17,7 +17,7 @@
 #include "exporter/base/logger.h"
 #include "exporter/server/listen_socket.h"
 #include "exporter/server/slow_work.h"
-#include "exporter/server/tls_credentials.h"
+#include "exporter/server/live_web_config.h"
 
 namespace ele {
 namespace {
@@ -60,9 +60,9 @@ void FreeBody(void* holder) { delete static_cast<std::shared_ptr<const std::stri
 
 struct WebServer::Impl {
   WebServerOptions options;
+  std::unique_ptr<LiveWebConfig> web;
   Routes routes;
   ConnectionGuard guard;
-  std::unique_ptr<TlsCredentials> tls;
   std::vector<MHD_Daemon*> daemons;
   std::vector<std::string> addresses;
   std::atomic<size_t> renders_in_flight{0};
@@ -76,8 +76,8 @@ struct WebServer::Impl {
   bool stopping = false;  // under sweep_mutex
   std::thread sweeper;
 
-  Impl(WebServerOptions o, WebServerHooks hooks)
-      : options(std::move(o)), routes(options.telemetry_path, options.web, std::move(hooks)), guard(options.limits) {}
+  Impl(WebServerOptions o, std::unique_ptr<LiveWebConfig> w, WebServerHooks hooks)
+      : options(std::move(o)), web(std::move(w)), routes(options.telemetry_path, *web, std::move(hooks)), guard(options.limits) {}
   ~Impl();
 
   void Refused(const std::string& reason) {
@@ -102,9 +102,9 @@ struct WebServer::Impl {
   static void Completed(void* cls, MHD_Connection* connection, void** request_context, MHD_RequestTerminationCode);
   static int RetrieveCertificate(gnutls_session_t session, const gnutls_datum_t*, int, const gnutls_pk_algorithm_t*, int,
                                  gnutls_pcert_st** certs, unsigned int* count, gnutls_privkey_t* key) {
-    return FromSession(session)->tls->Retrieve(certs, count, key);
+    return FromSession(session)->web->Current()->tls->Retrieve(certs, count, key);
   }
-  static int VerifyClient(gnutls_session_t session) { return FromSession(session)->tls->VerifyPeer(session); }
+  static int VerifyClient(gnutls_session_t session) { return FromSession(session)->web->Current()->tls->VerifyPeer(session); }
   static void LogLibraryMessage(void* cls, const char* format, va_list args) {
     char line[512];
     std::vsnprintf(line, sizeof line, format, args);
@@ -132,9 +132,9 @@ void WebServer::Impl::Notify(void* cls, MHD_Connection* connection, void** socke
   const int fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD)->connect_fd;
   const sockaddr* addr = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)->client_addr;
   impl->guard.Opened(connection, fd, AddressKey(addr), std::chrono::steady_clock::now());
-  if (impl->tls) {
+  if (impl->web->serves_tls()) {
     auto* session = static_cast<gnutls_session_t>(MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION)->tls_session);
-    impl->tls->ConfigureSession(session, &VerifyClient);
+    impl->web->Current()->tls->ConfigureSession(session, &VerifyClient);
   }
 }
 
@@ -212,7 +212,8 @@ MHD_Result WebServer::Impl::Queue(MHD_Connection* connection, const Reply& reply
   MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, reply.content_type.c_str());
   MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   for (const auto& [name, value] : reply.headers) MHD_add_response_header(response, name.c_str(), value.c_str());
-  for (const auto& [name, value] : routes.extra_headers()) MHD_add_response_header(response, name.c_str(), value.c_str());
+  const auto settings = web->Current();  // http_server_config.headers in force
+  for (const auto& [name, value] : settings->headers) MHD_add_response_header(response, name.c_str(), value.c_str());
   const MHD_Result queued = MHD_queue_response(connection, static_cast<unsigned>(reply.status), response);
   MHD_destroy_response(response);
   return queued;
@@ -256,11 +257,12 @@ void WebServer::Impl::SweepUntilStopped() {
 
 Result<void> WebServer::Impl::Listen(ListenSocket socket) {
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+  const bool tls = web->serves_tls();
   if (tls) flags |= MHD_USE_TLS;
-  const std::string priorities = tls ? tls->Priorities() : "NORMAL";
+  // The versions the config allows are set per connection (they may change).
   MHD_OptionItem tls_options[] = {
       {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, reinterpret_cast<void*>(&RetrieveCertificate)},
-      {MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(priorities.c_str())},
+      {MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>("NORMAL")},
       {MHD_OPTION_END, 0, nullptr}};
   const std::string address = socket.address();
   // Handed over before the start: MHD closes it on some of its failures and
@@ -312,12 +314,9 @@ WebServer::~WebServer() = default;
 std::vector<std::string> WebServer::bound_addresses() const { return impl_->addresses; }
 
 Result<std::unique_ptr<WebServer>> WebServer::Start(const WebServerOptions& options, WebServerHooks hooks) {
-  auto impl = std::make_unique<Impl>(options, std::move(hooks));
-  if (options.web.tls) {
-    auto tls = TlsCredentials::Load(*options.web.tls);
-    if (!tls) return std::unexpected(tls.error());
-    impl->tls = std::move(*tls);
-  }
+  auto web = LiveWebConfig::Start(options.web, options.web_config_file);
+  if (!web) return std::unexpected(web.error());
+  auto impl = std::make_unique<Impl>(options, std::move(*web), std::move(hooks));
   std::vector<ListenSocket> sockets;
   if (options.systemd_socket) {
     auto passed = SystemdListenSockets();

@@ -25,6 +25,7 @@ struct WebServerOptions {
   size_t max_requests = 40;  // concurrent telemetry requests; 0: no limit
   ConnectionLimits limits;
   WebConfig web;
+  std::string web_config_file;  // where `web` was read, to apply its changes; empty: none
 };
 
 class WebServer {

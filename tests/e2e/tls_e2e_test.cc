@@ -1,8 +1,9 @@
 // TLS in the exporter, end to end with the real binary and certificates
 // made by openssl: served with the configured certificate and nothing in
 // plain text on that port, client certificates required and verified,
-// a rotated certificate served without a restart, and scrapes that stay
-// fast while hostile clients hold connections that never finish a handshake.
+// a rotated certificate and a changed web config (users, versions, headers)
+// applied without a restart, and scrapes that stay fast while hostile
+// clients hold connections that never finish a handshake.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -92,6 +93,49 @@ TEST_F(TlsE2ETest, RotatedCertificateIsServedWithoutRestart) {
   ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, Trusting(next_ca)).status == 200; }, 10s)) << exporter->Log();
   EXPECT_EQ(HttpGetWith(https, Trusting(ca)).status, 0) << "the old certificate is no longer served";
   EXPECT_NE(exporter->Log().find("TLS certificate reloaded"), std::string::npos);
+}
+
+size_t Occurrences(const std::string& text, const std::string& what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
+TEST_F(TlsE2ETest, WebConfigChangesApplyWithoutRestart) {
+  auto exporter = Launch(TlsConfig() + "basic_auth_users:\n  prometheus: " + kHash + "\n");
+  const std::string https = "https://" + exporter->addresses().front() + "/metrics";
+  HttpOptions as_prometheus = Trusting(ca), as_grafana = Trusting(ca);
+  as_prometheus.user_password = "prometheus:s3cret-pass";
+  as_grafana.user_password = "grafana:s3cret-pass";
+  ASSERT_EQ(HttpGetWith(https, as_prometheus).status, 200);
+  EXPECT_EQ(HttpGetWith(https, as_grafana).status, 401);
+  const std::string over_tls12 = "curl -sS -o /dev/null --cacert " + ca.cert + " --tls-max 1.2 -u prometheus:s3cret-pass " + https;
+  std::string output;
+  EXPECT_EQ(RunWithInput(over_tls12, "", &output), 0) << output;
+
+  // Another user, TLS 1.3 only and a header, renamed over the file as a
+  // configuration manager writes it.
+  const std::string web = dir.path() + "/web.yml";
+  std::filesystem::rename(dir.Write("web.next", TlsConfig("  min_version: TLS13\n") + "basic_auth_users:\n  grafana: " + kHash +
+                                                   "\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n"),
+                          web);
+  ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, as_grafana).status == 200; }, 10s)) << exporter->Log();
+  EXPECT_EQ(HttpGetWith(https, as_prometheus).status, 401) << "a user taken out of the file";
+  EXPECT_EQ(HttpGetWith(https, as_grafana).headers["x-frame-options"], "deny");
+  EXPECT_NE(RunWithInput(over_tls12, "", &output), 0) << "TLS 1.2 once min_version is TLS13";
+  EXPECT_EQ(Occurrences(exporter->Log(), "web config reloaded"), 1u);
+
+  // A broken file, and one that would turn TLS off: refused with a line,
+  // and the settings in force stay.
+  for (const std::string& refused : {std::string("basic_auth_users: [\n"), "basic_auth_users:\n  grafana: " + std::string(kHash) + "\n"}) {
+    const size_t refusals = Occurrences(exporter->Log(), "web config changed but cannot be used");
+    std::filesystem::rename(dir.Write("web.next", refused), web);
+    ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, as_grafana).status == 200 &&
+                                     Occurrences(exporter->Log(), "web config changed but cannot be used") > refusals; }, 10s))
+        << exporter->Log();
+    EXPECT_EQ(HttpGetWith(https, as_grafana).status, 200);
+  }
+  EXPECT_NE(exporter->Log().find("restart the exporter"), std::string::npos);
 }
 
 TEST_F(TlsE2ETest, ScrapesOverTlsStayFastUnderHostileConnections) {
