@@ -1,5 +1,6 @@
 #include "exporter/collect/api_caller.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "exporter/config/duration.h"
@@ -50,7 +51,8 @@ bool ApiCaller::ShouldRetry(const Result<HttpResponse>& response, int attempt) {
   const TimePoint now = clock_.Now();
   if (response && response->status == 429) {
     const long long retry_after = ParseRetryAfterSeconds(*response);
-    const auto wait = retry_after >= 0 ? std::chrono::milliseconds(retry_after * 1000) : backoff_.Delay(attempt);
+    const auto wait = retry_after >= 0 ? std::chrono::milliseconds(std::min<long long>(retry_after, kMaxRetryAfter.count()) * 1000)
+                                       : backoff_.Delay(attempt);
     budget_.BlockUntil(now + wait);
     LogWarn("rate limited by the API; pausing this account's requests",
             {{"provider", provider_}, {"account", account_}, {"wait", FormatDuration(std::chrono::duration_cast<Duration>(wait))},

@@ -1,9 +1,9 @@
 // Every API request of an account goes through its ApiCaller: it waits for a
 // slot of the account's request budget, sends, records the self-metrics, and
 // retries what is worth retrying (429, 5xx, transport errors) with backoff.
-// A 429 blocks the whole budget until Retry-After (or a jittered backoff
-// when the API gives none); `X-Ratelimit-Remaining: 0` does the same for a
-// minute. One ApiCaller per account worker; not thread-safe.
+// A 429 blocks the whole budget until Retry-After (at most
+// kMaxRetryAfter; or a jittered backoff when the API gives none);
+// `X-Ratelimit-Remaining: 0` does the same for a minute. One ApiCaller per account worker; not thread-safe.
 #pragma once
 
 #include <mutex>
@@ -19,6 +19,9 @@ namespace ele {
 class ApiCaller {
  public:
   static constexpr int kMaxAttempts = 3;
+  // Both APIs limit by the minute: a Retry-After far past that is a wrong
+  // header, and must not silence an account for days.
+  static constexpr std::chrono::seconds kMaxRetryAfter{15 * 60};
 
   // `self_mutex`, when given, guards the writes to `self_metrics` (another
   // thread writes them too).

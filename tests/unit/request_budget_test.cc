@@ -87,6 +87,21 @@ TEST_F(ApiCallerTest, WaitsAtLeastRetryAfterOn429) {
   EXPECT_EQ(self.Value(metrics::kApiRequestsTotal, {"jetemail", "main", "200"}), 1);
 }
 
+TEST_F(ApiCallerTest, RetryAfterPastFifteenMinutesWaitsFifteenMinutes) {
+  // A day, and a number whose milliseconds overflow 64 bits.
+  for (const char* retry_after : {"86400", "99999999999999999"}) {
+    int calls = 0;
+    ScriptedHttpClient http(clock, [&](const HttpRequest&) {
+      return ++calls == 1 ? Respond(429, "{}", {{"retry-after", retry_after}}) : Respond(200, "{}");
+    });
+    RequestBudget budget(60);
+    ApiCaller api("jetemail", "main", http, clock, stop, budget, self, 1);
+    ASSERT_EQ(api.Get(HttpRequest{"http://x/", {}, 1s})->status, 200) << retry_after;
+    ASSERT_EQ(http.times.size(), 2u);
+    EXPECT_EQ(http.times[1] - http.times[0], ApiCaller::kMaxRetryAfter) << retry_after;
+  }
+}
+
 TEST_F(ApiCallerTest, BacksOffWithoutRetryAfterAndGivesUpAfterThreeAttempts) {
   ScriptedHttpClient http(clock, [&](const HttpRequest&) { return Respond(503, "unavailable"); });
   RequestBudget budget(600);
