@@ -124,7 +124,7 @@ ele::Result<void> ValidateFlags(const Flags& flags) {
   return {};
 }
 
-ele::WebServerOptions ServerOptions(const Flags& flags, const ele::WebConfig& web) {
+ele::WebServerOptions ServerOptions(const Flags& flags, const ele::WebConfig& web, ele::FileStamp web_stamp) {
   ele::WebServerOptions options;
   options.listen_addresses = flags.listen_addresses;
   options.systemd_socket = flags.systemd_socket;
@@ -134,6 +134,7 @@ ele::WebServerOptions ServerOptions(const Flags& flags, const ele::WebConfig& we
   options.limits.max_per_address = std::stoul(flags.max_per_address);
   options.web = web;
   options.web_config_file = flags.web_config_file;
+  options.web_config_stamp = web_stamp;
   return options;
 }
 
@@ -172,6 +173,8 @@ sigset_t BlockedSignals() {
 
 int Serve(const Flags& flags) {
   ele::WebConfig web;
+  // Before the read: a change made while it runs is then seen and applied.
+  const ele::FileStamp web_stamp = ele::StampOf(flags.web_config_file);
   if (!flags.web_config_file.empty()) {
     auto loaded = ele::LoadWebConfigFile(flags.web_config_file);
     if (!loaded) return ExitWithError(loaded.error());
@@ -194,7 +197,7 @@ int Serve(const Flags& flags) {
   for (const char* reason : {ele::kRefusedMaxConnections, ele::kRefusedPerAddress, ele::kRefusedTimeout, ele::kRefusedMaxRequests}) {
     app.hub().IncGlobal(ele::metrics::kHttpRefusedTotal, {reason}, 0);
   }
-  auto server = ele::WebServer::Start(ServerOptions(flags, web), hooks);
+  auto server = ele::WebServer::Start(ServerOptions(flags, web, web_stamp), hooks);
   if (!server) return ExitWithError(server.error());
   std::string addresses;
   for (const std::string& address : (*server)->bound_addresses()) addresses += (addresses.empty() ? "" : ",") + address;

@@ -42,6 +42,7 @@ class BasicAuthChecker {
  public:
   explicit BasicAuthChecker(std::map<std::string, std::string> users);
   bool enabled() const { return !users_.empty(); }
+  const std::map<std::string, std::string>& users() const { return users_; }
   bool Check(const std::string& user, const std::string& password);
   // True when these credentials were checked successfully before: no bcrypt
   // to run, so a caller on an event loop may answer at once.

@@ -6,23 +6,24 @@ namespace ele {
 namespace {
 
 constexpr auto kRecheckEvery = std::chrono::seconds(1);
-constexpr auto kKeepRetired = std::chrono::minutes(5);  // longer than any handshake may last
+constexpr auto kRetryFailedEvery = std::chrono::seconds(5);
 
 }  // namespace
 
-Result<std::unique_ptr<LiveWebConfig>> LiveWebConfig::Start(const WebConfig& initial, std::string path) {
-  auto settings = Build(initial);
+Result<std::unique_ptr<LiveWebConfig>> LiveWebConfig::Start(const WebConfig& initial, std::string path, FileStamp stamp) {
+  auto settings = Build(initial, nullptr);
   if (!settings) return std::unexpected(settings.error());
   auto live = std::unique_ptr<LiveWebConfig>(new LiveWebConfig(std::move(path), initial.tls.has_value()));
   live->current_.store(std::move(*settings));
-  live->stamp_ = StampOf(live->path_);
+  live->stamp_ = stamp;
   live->last_check_ = std::chrono::steady_clock::now();
   return live;
 }
 
-Result<std::shared_ptr<const WebSettings>> LiveWebConfig::Build(const WebConfig& config) {
+Result<std::shared_ptr<const WebSettings>> LiveWebConfig::Build(const WebConfig& config, const WebSettings* previous) {
   auto settings = std::make_shared<WebSettings>();
-  settings->auth = std::make_shared<BasicAuthChecker>(config.basic_auth_users);
+  const bool same_users = previous != nullptr && previous->auth->users() == config.basic_auth_users;
+  settings->auth = same_users ? previous->auth : std::make_shared<BasicAuthChecker>(config.basic_auth_users);
   settings->headers = config.headers;
   if (config.tls) {
     auto tls = TlsCredentials::Load(*config.tls);
@@ -43,19 +44,25 @@ void LiveWebConfig::ReloadIfChanged() {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_check_ < kRecheckEvery) return;
   last_check_ = now;
-  std::erase_if(retired_, [&](const auto& retired) { return now - retired.first > kKeepRetired; });
   const FileStamp stamp = StampOf(path_);
-  if (stamp == stamp_ || stamp == failed_stamp_) return;
+  if (stamp == stamp_) return;
+  if (stamp == failed_stamp_ && now - last_failure_ < kRetryFailedEvery) return;
   auto settings = Reload();
   if (!settings) {
-    // Often a file caught half written: the next change is tried again.
-    LogWarn("web config changed but cannot be used; the settings in force stay",
-            {{"file", path_}, {"error", settings.error().message}});
+    // A file caught half written, or a certificate it names not there yet:
+    // tried again, and logged again when the reason changes.
+    if (stamp != failed_stamp_ || settings.error().message != failure_) {
+      LogWarn("web config changed but cannot be used; the settings in force stay (users taken out of the file too)",
+              {{"file", path_}, {"error", settings.error().message}});
+    }
     failed_stamp_ = stamp;
+    failure_ = settings.error().message;
+    last_failure_ = now;
     return;
   }
   stamp_ = stamp;
-  retired_.emplace_back(now, current_.exchange(std::move(*settings)));
+  failed_stamp_ = {};
+  current_.store(std::move(*settings));
   LogInfo("web config reloaded", {{"file", path_}});
 }
 
@@ -66,7 +73,7 @@ Result<std::shared_ptr<const WebSettings>> LiveWebConfig::Reload() const {
     return Fail(std::string(serves_tls_ ? "turning TLS off" : "turning TLS on") +
                 " changes what the port speaks: restart the exporter for it");
   }
-  return Build(*config);
+  return Build(*config, current_.load().get());
 }
 
 }  // namespace ele

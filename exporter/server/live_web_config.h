@@ -1,10 +1,11 @@
 // The web config as the server applies it: basic auth users, extra headers
 // and TLS. As exporter-toolkit does, a change to the file applies without a
 // restart: the file is looked at (at most once a second, when a request or
-// a handshake needs the settings) and read again when it changed. A changed
+// a connection needs the settings) and read again when it changed. A changed
 // file that is not valid, or whose TLS files cannot be used, is refused with
-// one log line and the settings in force stay; the next change is tried
-// again. Turning TLS on or off changes what a port speaks and takes a
+// a log line and the settings in force stay; it is tried again every few
+// seconds (the certificate it names may not be there yet) and at its next
+// change. Turning TLS on or off changes what a port speaks and takes a
 // restart.
 #pragma once
 
@@ -14,8 +15,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "exporter/base/error.h"
 #include "exporter/config/web_config.h"
@@ -24,8 +23,8 @@
 
 namespace ele {
 
-// One reading of the web config, shared by the requests and handshakes that
-// started under it.
+// One reading of the web config. A connection keeps the one it started
+// under for its TLS handshake; a request takes the one in force.
 struct WebSettings {
   std::shared_ptr<BasicAuthChecker> auth;
   std::map<std::string, std::string> headers;
@@ -34,9 +33,10 @@ struct WebSettings {
 
 class LiveWebConfig {
  public:
-  // `initial` as read from `path` at start (path empty: no file, nothing to
-  // re-read). Loads the TLS files; the error is one line naming the file.
-  static Result<std::unique_ptr<LiveWebConfig>> Start(const WebConfig& initial, std::string path);
+  // `initial` as read from `path` when the file had `stamp` (taken before
+  // the read, so a change since is seen); path empty: nothing to re-read.
+  // Loads the TLS files; the error is one line naming the file.
+  static Result<std::unique_ptr<LiveWebConfig>> Start(const WebConfig& initial, std::string path, FileStamp stamp);
 
   // The settings in force, after reading the file again if it changed.
   // Never blocks behind another thread's reading: that one publishes.
@@ -45,7 +45,10 @@ class LiveWebConfig {
 
  private:
   LiveWebConfig(std::string path, bool serves_tls) : path_(std::move(path)), serves_tls_(serves_tls) {}
-  static Result<std::shared_ptr<const WebSettings>> Build(const WebConfig& config);
+  // Keeps `previous`'s users, and so the credentials it has checked, when
+  // they are unchanged: a new bcrypt for every scraper after each edit of
+  // the file would queue them on the slow-work threads.
+  static Result<std::shared_ptr<const WebSettings>> Build(const WebConfig& config, const WebSettings* previous);
   void ReloadIfChanged();
   Result<std::shared_ptr<const WebSettings>> Reload() const;
 
@@ -53,11 +56,9 @@ class LiveWebConfig {
   const bool serves_tls_;
   std::atomic<std::shared_ptr<const WebSettings>> current_;
   std::mutex reload_mutex_;
-  std::chrono::steady_clock::time_point last_check_{};  // under reload_mutex_
-  FileStamp stamp_, failed_stamp_;                       // under reload_mutex_
-  // Replaced settings, freed a while later: a handshake that began with one
-  // may still be reading its certificate.
-  std::vector<std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<const WebSettings>>> retired_;
+  std::chrono::steady_clock::time_point last_check_{}, last_failure_{};  // under reload_mutex_
+  FileStamp stamp_, failed_stamp_;                                        // under reload_mutex_
+  std::string failure_;                                                   // under reload_mutex_: last logged
 };
 
 }  // namespace ele

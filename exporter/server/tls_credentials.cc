@@ -65,9 +65,17 @@ Result<void> CheckKeyMatches(const std::string& cert_pem, const std::string& key
 Result<std::unique_ptr<TlsCredentials>> TlsCredentials::Load(const TlsServerConfig& config) {
   auto credentials = std::unique_ptr<TlsCredentials>(new TlsCredentials(config));
   if (auto read = credentials->ReadFiles(); !read) return std::unexpected(read.error());
-  if (int rc = gnutls_priority_init(&credentials->priority_, credentials->Priorities().c_str(), nullptr); rc < 0) {
-    return std::unexpected(TlsError("min_version..max_version", rc));
+  const std::string priorities = credentials->Priorities();
+  int rc = gnutls_priority_init(&credentials->priority_, priorities.c_str(), nullptr);
+  if (rc >= 0) {
+    // Set on a session once here, so one that cannot be is refused now
+    // rather than leaving each connection on the library's wider default.
+    gnutls_session_t probe = nullptr;
+    gnutls_init(&probe, GNUTLS_SERVER);
+    rc = gnutls_priority_set(probe, credentials->priority_);
+    gnutls_deinit(probe);
   }
+  if (rc < 0) return std::unexpected(TlsError("min_version " + config.min_version + ", max_version " + config.max_version + " (" + priorities + ")", rc));
   credentials->stamps_ = credentials->Stamps();
   credentials->last_check_ = std::chrono::steady_clock::now();
   return credentials;

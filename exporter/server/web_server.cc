@@ -56,6 +56,14 @@ std::string Header(MHD_Connection* connection, const char* name) {
 
 void FreeBody(void* holder) { delete static_cast<std::shared_ptr<const std::string>*>(holder); }
 
+// What a TLS connection's callbacks (which get only its session) need: the
+// web settings it started under, so its handshake is configured, given a
+// certificate and verified by one reading of the config even when the file
+// changes meanwhile.
+struct TlsConnection {
+  std::shared_ptr<const WebSettings> settings;
+};
+
 }  // namespace
 
 struct WebServer::Impl {
@@ -91,9 +99,10 @@ struct WebServer::Impl {
   Route Routed(const Request& request);
   void SweepUntilStopped();
 
-  static Impl* FromSession(gnutls_session_t session) {
+  static const WebSettings& SettingsOf(gnutls_session_t session) {
     auto* connection = static_cast<MHD_Connection*>(gnutls_session_get_ptr(session));
-    return static_cast<Impl*>(MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT)->socket_context);
+    return *static_cast<TlsConnection*>(MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT)->socket_context)
+                ->settings;
   }
   static MHD_Result AcceptPolicy(void* cls, const sockaddr* addr, socklen_t);
   static void Notify(void* cls, MHD_Connection* connection, void** socket_context, MHD_ConnectionNotificationCode code);
@@ -102,9 +111,9 @@ struct WebServer::Impl {
   static void Completed(void* cls, MHD_Connection* connection, void** request_context, MHD_RequestTerminationCode);
   static int RetrieveCertificate(gnutls_session_t session, const gnutls_datum_t*, int, const gnutls_pk_algorithm_t*, int,
                                  gnutls_pcert_st** certs, unsigned int* count, gnutls_privkey_t* key) {
-    return FromSession(session)->web->Current()->tls->Retrieve(certs, count, key);
+    return SettingsOf(session).tls->Retrieve(certs, count, key);
   }
-  static int VerifyClient(gnutls_session_t session) { return FromSession(session)->web->Current()->tls->VerifyPeer(session); }
+  static int VerifyClient(gnutls_session_t session) { return SettingsOf(session).tls->VerifyPeer(session); }
   static void LogLibraryMessage(void* cls, const char* format, va_list args) {
     char line[512];
     std::vsnprintf(line, sizeof line, format, args);
@@ -127,14 +136,19 @@ MHD_Result WebServer::Impl::AcceptPolicy(void* cls, const sockaddr* addr, sockle
 
 void WebServer::Impl::Notify(void* cls, MHD_Connection* connection, void** socket_context, MHD_ConnectionNotificationCode code) {
   auto* impl = static_cast<Impl*>(cls);
-  if (code == MHD_CONNECTION_NOTIFY_CLOSED) return impl->guard.Closed(connection);
-  *socket_context = impl;  // for the TLS callbacks, which get only the session
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    delete static_cast<TlsConnection*>(*socket_context);
+    *socket_context = nullptr;
+    return impl->guard.Closed(connection);
+  }
   const int fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD)->connect_fd;
   const sockaddr* addr = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)->client_addr;
   impl->guard.Opened(connection, fd, AddressKey(addr), std::chrono::steady_clock::now());
   if (impl->web->serves_tls()) {
+    auto* tls = new TlsConnection{impl->web->Current()};
+    *socket_context = tls;
     auto* session = static_cast<gnutls_session_t>(MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION)->tls_session);
-    impl->web->Current()->tls->ConfigureSession(session, &VerifyClient);
+    tls->settings->tls->ConfigureSession(session, &VerifyClient);
   }
 }
 
@@ -314,7 +328,7 @@ WebServer::~WebServer() = default;
 std::vector<std::string> WebServer::bound_addresses() const { return impl_->addresses; }
 
 Result<std::unique_ptr<WebServer>> WebServer::Start(const WebServerOptions& options, WebServerHooks hooks) {
-  auto web = LiveWebConfig::Start(options.web, options.web_config_file);
+  auto web = LiveWebConfig::Start(options.web, options.web_config_file, options.web_config_stamp);
   if (!web) return std::unexpected(web.error());
   auto impl = std::make_unique<Impl>(options, std::move(*web), std::move(hooks));
   std::vector<ListenSocket> sockets;

@@ -13,6 +13,7 @@
 #include "exporter/base/error.h"
 #include "exporter/config/web_config.h"
 #include "exporter/server/connection_guard.h"
+#include "exporter/server/file_stamp.h"
 #include "exporter/server/routes.h"
 
 namespace ele {
@@ -26,6 +27,7 @@ struct WebServerOptions {
   ConnectionLimits limits;
   WebConfig web;
   std::string web_config_file;  // where `web` was read, to apply its changes; empty: none
+  FileStamp web_config_stamp;   // the file's before it was read
 };
 
 class WebServer {

@@ -104,7 +104,8 @@ size_t Occurrences(const std::string& text, const std::string& what) {
 TEST_F(TlsE2ETest, WebConfigChangesApplyWithoutRestart) {
   auto exporter = Launch(TlsConfig() + "basic_auth_users:\n  prometheus: " + kHash + "\n");
   const std::string https = "https://" + exporter->addresses().front() + "/metrics";
-  HttpOptions as_prometheus = Trusting(ca), as_grafana = Trusting(ca);
+  const CertificateFiles client = MakeCertificate(dir.path(), "client", ca, true);
+  HttpOptions as_prometheus = Trusting(ca), as_grafana = Trusting(ca, client);
   as_prometheus.user_password = "prometheus:s3cret-pass";
   as_grafana.user_password = "grafana:s3cret-pass";
   ASSERT_EQ(HttpGetWith(https, as_prometheus).status, 200);
@@ -113,29 +114,46 @@ TEST_F(TlsE2ETest, WebConfigChangesApplyWithoutRestart) {
   std::string output;
   EXPECT_EQ(RunWithInput(over_tls12, "", &output), 0) << output;
 
-  // Another user, TLS 1.3 only and a header, renamed over the file as a
-  // configuration manager writes it.
+  // Another user, TLS 1.3 only, client certificates and a header, renamed
+  // over the file as a configuration manager writes it.
   const std::string web = dir.path() + "/web.yml";
-  std::filesystem::rename(dir.Write("web.next", TlsConfig("  min_version: TLS13\n") + "basic_auth_users:\n  grafana: " + kHash +
-                                                   "\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n"),
-                          web);
+  const auto replace = [&](const std::string& text) { std::filesystem::rename(dir.Write("web.next", text), web); };
+  const std::string changed = "basic_auth_users:\n  grafana: " + std::string(kHash) + "\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n";
+  replace(TlsConfig("  min_version: TLS13\n  client_ca_file: ca.crt\n  client_auth_type: RequireAndVerifyClientCert\n") + changed);
   ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, as_grafana).status == 200; }, 10s)) << exporter->Log();
+  as_prometheus.cert_file = client.cert;
+  as_prometheus.key_file = client.key;
   EXPECT_EQ(HttpGetWith(https, as_prometheus).status, 401) << "a user taken out of the file";
   EXPECT_EQ(HttpGetWith(https, as_grafana).headers["x-frame-options"], "deny");
+  HttpOptions without_certificate = Trusting(ca);
+  without_certificate.user_password = as_grafana.user_password;
+  EXPECT_EQ(HttpGetWith(https, without_certificate).status, 0) << "client certificates now required";
   EXPECT_NE(RunWithInput(over_tls12, "", &output), 0) << "TLS 1.2 once min_version is TLS13";
   EXPECT_EQ(Occurrences(exporter->Log(), "web config reloaded"), 1u);
 
   // A broken file, and one that would turn TLS off: refused with a line,
   // and the settings in force stay.
-  for (const std::string& refused : {std::string("basic_auth_users: [\n"), "basic_auth_users:\n  grafana: " + std::string(kHash) + "\n"}) {
-    const size_t refusals = Occurrences(exporter->Log(), "web config changed but cannot be used");
-    std::filesystem::rename(dir.Write("web.next", refused), web);
-    ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, as_grafana).status == 200 &&
-                                     Occurrences(exporter->Log(), "web config changed but cannot be used") > refusals; }, 10s))
+  const std::string refusal = "web config changed but cannot be used";
+  for (const std::string& refused : {std::string("basic_auth_users: [\n"), changed}) {
+    const size_t refusals = Occurrences(exporter->Log(), refusal);
+    replace(refused);
+    ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, as_grafana).status == 200 && Occurrences(exporter->Log(), refusal) > refusals; }, 10s))
         << exporter->Log();
     EXPECT_EQ(HttpGetWith(https, as_grafana).status, 200);
   }
   EXPECT_NE(exporter->Log().find("restart the exporter"), std::string::npos);
+
+  // A certificate named before it is deployed: refused, then served once
+  // its files appear, without another change to the web config.
+  const size_t refusals = Occurrences(exporter->Log(), refusal);
+  replace("tls_server_config:\n  cert_file: later.crt\n  key_file: later.key\n" + changed);
+  ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, as_grafana).status == 200 && Occurrences(exporter->Log(), refusal) > refusals; }, 10s))
+      << exporter->Log();
+  const CertificateFiles next_ca = MakeCa(dir.path(), "next-ca");
+  const CertificateFiles later = MakeCertificate(dir.path(), "later", next_ca, false);
+  HttpOptions trusting_next = Trusting(next_ca);
+  trusting_next.user_password = as_grafana.user_password;
+  ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, trusting_next).status == 200; }, 20s)) << exporter->Log();
 }
 
 TEST_F(TlsE2ETest, ScrapesOverTlsStayFastUnderHostileConnections) {
