@@ -1,6 +1,7 @@
 #include "exporter/state/jetemail_state.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <limits>
 
@@ -10,6 +11,13 @@ namespace ele {
 namespace {
 
 std::uint64_t ActionHash(const std::string& id) { return std::hash<std::string>{}(id); }
+
+// The API's numbers, bounded before they reach a histogram: two delays of
+// 1e308 would make its _sum +Inf for good, and a negative one would take
+// it down. JetEmail retries for 5 days; spam scores stay within hundreds.
+constexpr double kMaxDelaySeconds = 30.0 * 24 * 3600;
+constexpr double kMaxSpamScore = 1000;
+double Bounded(double value, double low, double high) { return std::isfinite(value) ? std::clamp(value, low, high) : low; }
 
 }  // namespace
 
@@ -135,14 +143,17 @@ void JetEmailState::CountIncreases(Message& msg, const events::InboundSighting& 
 void JetEmailState::CountActions(Message& msg, const events::InboundSighting& entry) {
   std::optional<double> max_score;
   for (const auto& action : entry.actions) {
-    if (action.spam_score) max_score = std::max(max_score.value_or(*action.spam_score), *action.spam_score);
+    if (action.spam_score) {
+      const double score = Bounded(*action.spam_score, -kMaxSpamScore, kMaxSpamScore);
+      max_score = std::max(max_score.value_or(score), score);
+    }
     const std::uint64_t id = ActionHash(action.id);
     if (action_ids_.Contains(msg.actions_at, msg.action_count, id)) continue;
     AppendAction(msg, id);
     ++changes_;
     const std::uint32_t logtype = counts_.logtypes.Id(FoldLabel(logtypes_, "logtype", Lowercase(action.logtype)));
     counts_.actions[{static_cast<std::uint32_t>(msg.domain), logtype}] += 1;
-    if (counts_.logtypes[logtype] == "delivery") counts_.delivery_delays[msg.domain].Observe(buckets::kDelaySeconds, action.delay_seconds);
+    if (counts_.logtypes[logtype] == "delivery") counts_.delivery_delays[msg.domain].Observe(buckets::kDelaySeconds, Bounded(action.delay_seconds, 0, kMaxDelaySeconds));
   }
   if (!msg.spam_observed && max_score) {
     msg.spam_observed = 1;

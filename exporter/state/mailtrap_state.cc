@@ -121,11 +121,16 @@ void MailtrapState::ApplyPage(const std::vector<events::OutboundSighting>& messa
   for (const auto& message : messages) ApplyMessage(message, domain_names, now);
 }
 
+// sent_at is the API's word. A message sent before what the state keeps
+// would be counted, evicted at the cycle's end and counted again at its next
+// read; one dated past any clock skew would never be evicted (nor load from
+// the state file), so it is kept as sent now.
 void MailtrapState::ApplyMessage(const events::OutboundSighting& seen, const std::map<std::int64_t, std::string>& domain_names, TimePoint now) {
+  if (SentBeforeRetention(seen, now)) return;
   bool is_new = false;
   Message& msg = messages_.FindOrInsert(RememberedKeyFor(seen.message_id), &is_new);
   if (is_new) {
-    msg.sent_at_ms = seen.sent_at_ms;
+    msg.sent_at_ms = std::min(seen.sent_at_ms, ToUnixMillis(now + kMaxClockSkew));
     msg.label_set = LabelSetOf(seen, domain_names);
     msg.events_at = event_keys_.end();
   }
@@ -138,6 +143,16 @@ void MailtrapState::ApplyMessage(const events::OutboundSighting& seen, const std
   CountStatus(msg, status);
   CountEngagement(msg, seen);
   ConsiderDetail(msg, status, changes_ != changes_before, now);
+}
+
+bool MailtrapState::SentBeforeRetention(const events::OutboundSighting& seen, TimePoint now) {
+  if (seen.sent_at_ms >= ToUnixMillis(now) - options_.retention.count()) return false;
+  if (!last_stale_warning_ || now - *last_stale_warning_ >= std::chrono::minutes(10)) {
+    last_stale_warning_ = now;
+    LogWarn("Mailtrap returned a message sent before the lookback and overlap; not counted",
+            {{"account", options_.account}, {"message_id", seen.message_id}, {"sent_at_ms", static_cast<long long>(seen.sent_at_ms)}});
+  }
+  return true;
 }
 
 // The API's status string as an interned index. The few strings an API sends

@@ -88,6 +88,8 @@ class MailtrapState {
   static constexpr std::uint8_t kNoStatus = 0xFF;
   static constexpr size_t kMaxStatuses = 16;  // one bit each in statuses_seen; Mailtrap documents four
   static constexpr std::uint32_t kMaxEvents = 0xFFFF;  // more are counted again on each fetch
+  // A sent_at this far past the exporter's clock is not clock skew.
+  static constexpr std::chrono::hours kMaxClockSkew{24};
   struct Message {
     MessageKey key;  // KeyFor(message_id)
     std::int64_t sent_at_ms = 0;
@@ -116,6 +118,8 @@ class MailtrapState {
   std::uint32_t LabelSetOf(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names);
   std::uint8_t InternStatus(const std::string& folded);
   std::uint8_t StatusOf(std::string_view raw);
+  // True (and logged) for a message sent before what the state keeps.
+  bool SentBeforeRetention(const events::OutboundSighting& seen, TimePoint now);
   void ApplyMessage(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names, TimePoint now);
   void ConsiderDetail(Message& msg, std::uint8_t status, bool changed, TimePoint now);
   void QueueDetail(Message& msg, TimePoint now);
@@ -150,6 +154,7 @@ class MailtrapState {
   DetailQueue details_;
   std::set<std::string> unknown_event_types_;  // logged once each
   TrackingLimitWarning limit_warning_;
+  std::optional<TimePoint> last_stale_warning_;  // SentBeforeRetention's, at most every ten minutes
   std::uint64_t changes_ = 0;
 };
 

@@ -40,10 +40,11 @@ struct MiniJetEmail {
   std::vector<nlohmann::json> entries;
   int total_domains = 1;
   std::string domain_status = "success";
+  int max_limit = 1000;  // the largest page it gives, whatever is asked
 
   HttpResponse Answer(const HttpRequest& request) const {
     auto q = Query(request.url);
-    const int limit = std::stoi(q["limit"]);
+    const int limit = std::min(std::stoi(q["limit"]), max_limit);
     const int page = std::stoi(q["page"]);
     const std::int64_t from_ms = std::stoll(q["date_from"]) * 1000, to_ms = std::stoll(q["date_to"]) * 1000 + 999;
     std::vector<nlohmann::json> in_window;
@@ -97,7 +98,7 @@ class JetEmailCollectorTest : public ::testing::Test {
   m::MetricSet self;
 };
 
-TEST_F(JetEmailCollectorTest, ReadsEveryPageOfTheFirstWindowFromTheLookback) {
+TEST_F(JetEmailCollectorTest, ReadsEveryPageOfTheFirstWindowFromTheLookbackWhateverPageSizeTheApiApplies) {
   MiniJetEmail api;
   for (int i = 0; i < 2500; ++i) api.entries.push_back(Entry(i, "delivered"));
   ScriptedHttpClient http(clock, [&](const HttpRequest& r) { return api.Answer(r); });
@@ -114,6 +115,15 @@ TEST_F(JetEmailCollectorTest, ReadsEveryPageOfTheFirstWindowFromTheLookback) {
   EXPECT_EQ(http.requests[0].headers[0].second, "Bearer jet-token-abc");
   EXPECT_EQ(Export(collector).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 2500);
   EXPECT_EQ(collector.Status().watermark, kStart);
+
+  // An API that caps the page size lower pages by it: a page of 300 is not
+  // the last one.
+  api.max_limit = 300;
+  http.requests.clear();
+  JetEmailCollector capped(account, collection);
+  ASSERT_TRUE(Cycle(capped, http, budget).success());
+  EXPECT_EQ(http.requests.size(), 9u);
+  EXPECT_EQ(Export(capped).Value(m::kJetMessagesTotal, {"main", "example.com", "delivered"}), 2500);
 }
 
 TEST_F(JetEmailCollectorTest, NextWindowStartsAtWatermarkMinusOverlap) {

@@ -64,6 +64,23 @@ TEST_F(JetEmailStateTest, QueuedDeferredDeliveredCountsEachStatusOnce) {
   EXPECT_EQ(spam.sum, 4.5);
 }
 
+TEST_F(JetEmailStateTest, AbsurdDelaysAndSpamScoresAreBoundedBeforeTheHistograms) {
+  // Two delays of 1e308 would sum to +Inf for good; a negative one would
+  // take the _sum down.
+  auto entry = MakeEntry("u1", "delivered", 1);
+  entry.actions = {{"u1-in", "inbound", 0, 0, 1e308},
+                   {"u1-d1", "delivery", 0, 1e308, std::nullopt},
+                   {"u1-d2", "delivery", 0, 1e308, std::nullopt},
+                   {"u1-d3", "delivery", 0, -50, std::nullopt}};
+  state.ApplyPage({entry}, kStart);
+  const m::MetricSet out = Export();
+  const auto& delay = out.Find(m::kJetDeliveryDelay)->at({"main", "example.com"});
+  EXPECT_EQ(delay.count, 3u);
+  EXPECT_EQ(delay.sum, 2 * 30.0 * 24 * 3600) << "bounded at 30 days, and a negative delay at 0";
+  const auto& spam = out.Find(m::kJetSpamScore)->at({"main", "example.com"});
+  EXPECT_EQ(spam.sum, 1000);
+}
+
 TEST_F(JetEmailStateTest, SameUidOnTwoPagesCountsOnce) {
   const auto e = MakeEntry("u2", "delivered", 1);
   state.ApplyPage({e}, kStart);

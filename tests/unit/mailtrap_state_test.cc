@@ -128,6 +128,30 @@ TEST_F(MailtrapStateTest, EvictsBySentAtAfterRetention) {
   EXPECT_EQ(Export().Value(m::kMtMessagesTotal, With("enqueued")), 1);
 }
 
+TEST_F(MailtrapStateTest, SentAtOutsideWhatTheStateKeepsNeitherCountsTwiceNorBreaksTheStateFile) {
+  // Before the lookback and overlap: counted, evicted and counted again at
+  // each read, were it taken.
+  events::OutboundSighting ancient = Msg("ancient", "delivered");
+  ancient.sent_at_ms = ToUnixMillis(kStart - 24h - 1s);
+  for (int read = 0; read < 3; ++read) {
+    state.ApplyPage({ancient}, names, kStart);
+    state.Evict(kStart);
+  }
+  EXPECT_EQ(Export().Value(m::kMtMessagesTotal, With("delivered")), 0);
+  // Dated in 2300: kept as sent now, so it is evicted in time and the state
+  // file it is saved in loads.
+  events::OutboundSighting future = Msg("future", "delivered");
+  future.sent_at_ms = 10'413'792'000'000;
+  state.ApplyPage({future}, names, kStart);
+  MailtrapState restored{MailtrapStateOptions{"prod", 24h, 200, 1'000'000, {"welcome"}}};
+  std::optional<TimePoint> watermark;
+  ASSERT_TRUE(MailtrapStateCodec::Decode(MailtrapStateCodec::Encode(state, std::nullopt), &restored, &watermark));
+  EXPECT_EQ(restored.tracked(), 1u);
+  state.Evict(kStart + 48h + 1s);
+  EXPECT_EQ(state.tracked(), 0u);
+  EXPECT_EQ(Export().Value(m::kMtMessagesTotal, With("delivered")), 1);
+}
+
 TEST_F(MailtrapStateTest, MaxTrackedMessagesDropsTheOldestAndCountsThem) {
   MailtrapState small{MailtrapStateOptions{"prod", 24h, 200, 2, {"welcome"}}};
   events::OutboundSighting oldest = Msg("old", "delivered");

@@ -1,5 +1,8 @@
 #include "exporter/providers/jetemail/jetemail_collector.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "exporter/http/url.h"
 #include "exporter/base/logger.h"
 #include "exporter/metrics/catalogue.h"
@@ -98,6 +101,16 @@ Result<void> JetEmailCollector::ApplyPage(const jetemail::Page& page, const std:
   return outcome;
 }
 
+// The API pages by the limit it applied: at most the one asked for, and an
+// API that caps it lower still pages by it (a page of 500 is then not the
+// last). Offset and total are the API's numbers, compared without overflow.
+bool JetEmailCollector::IsLastPage(const jetemail::Page& page) {
+  const auto returned = static_cast<std::int64_t>(page.entries.size());
+  const std::int64_t page_size = page.limit > 0 ? std::min<std::int64_t>(page.limit, kPageLimit) : kPageLimit;
+  const std::int64_t offset = std::clamp<std::int64_t>(page.offset, 0, std::numeric_limits<std::int64_t>::max() - returned);
+  return returned == 0 || returned < page_size || offset + returned >= page.total;
+}
+
 Result<void> JetEmailCollector::ReadGroup(CycleContext& ctx, const Window& window, const std::vector<std::string>& domains) {
   Result<void> outcome;
   for (int page = 1; page <= kMaxPagesPerWindow; ++page) {
@@ -119,8 +132,7 @@ Result<void> JetEmailCollector::ReadGroup(CycleContext& ctx, const Window& windo
       return std::unexpected(parsed.error().Within("response was not the documented JSON"));
     }
     if (auto applied = ApplyPage(*parsed, domains, ctx.clock.Now()); !applied) outcome = applied;
-    const auto returned = static_cast<std::int64_t>(parsed->entries.size());
-    if (returned < kPageLimit || parsed->offset + returned >= parsed->total) return outcome;
+    if (IsLastPage(*parsed)) return outcome;
   }
   return Fail("window has more than " + std::to_string(kMaxPagesPerWindow) + " pages");
 }

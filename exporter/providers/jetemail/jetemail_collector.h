@@ -52,6 +52,7 @@ class JetEmailCollector final : public Collector, public PersistentState {
   Result<void> ReadWindow(CycleContext& ctx, const Window& window);
   // Reads every page of one domain group.
   Result<void> ReadGroup(CycleContext& ctx, const Window& window, const std::vector<std::string>& domains);
+  static bool IsLastPage(const jetemail::Page& page);
   // Applies one parsed page; an error when a domain's query failed.
   Result<void> ApplyPage(const jetemail::Page& page, const std::vector<std::string>& domains, TimePoint now);
   std::string PageUrl(const Window& window, const std::vector<std::string>& domains, int page) const;
