@@ -209,7 +209,9 @@ void JetEmailState::Evict(TimePoint now) {
   }
 }
 
-void JetEmailState::SetDomainUp(const std::string& domain, bool up) { counts_.domain_up[domain] = up; }
+// Folded like every domain label: the names are the API's, and one per
+// answer would otherwise be a series each.
+void JetEmailState::SetDomainUp(const std::string& domain, bool up) { counts_.domain_up[FoldLabel(domains_, "domain", domain)] = up; }
 void JetEmailState::SetAccountDomains(std::int64_t total) { counts_.account_domains = total; }
 
 }  // namespace ele

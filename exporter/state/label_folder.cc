@@ -9,7 +9,7 @@ const std::string& LabelFolder::Fold(const std::string& raw, bool* newly_folded)
   if (auto it = kept_.find(raw); it != kept_.end()) return *it;
   if (raw == other_) return other_;
   if (kept_.size() < limit_) return *kept_.insert(raw).first;
-  *newly_folded = folded_.insert(raw).second;
+  if (folded_.size() < kMaxRememberedFolded) *newly_folded = folded_.insert(raw).second;
   return other_;
 }
 

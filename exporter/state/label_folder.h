@@ -16,6 +16,11 @@ namespace ele {
 class LabelFolder {
  public:
   static constexpr const char* kOther = "other";
+  // Folded values are remembered (to count and log each once) up to this
+  // many: an API sending a new value with every message would otherwise grow
+  // memory, the state file and the log by one each. Past it, more are folded
+  // silently and the overflow count stays where it is.
+  static constexpr size_t kMaxRememberedFolded = 10'000;
   explicit LabelFolder(int limit) : limit_(static_cast<size_t>(limit)) {}
 
   // The value to export for `raw`. `newly_folded` is set when `raw` was

@@ -274,7 +274,8 @@ void MailtrapState::AppendEvent(Message& msg, std::uint64_t key) {
 
 void MailtrapState::CountEvent(Message& msg, const events::DeliveryEvent& event, std::uint32_t mailbox_provider) {
   using events::DeliveryEventType;
-  if (event.type == DeliveryEventType::kOther && unknown_event_types_.insert(event.type_name).second) {
+  if (event.type == DeliveryEventType::kOther && unknown_event_types_.size() < LabelFolder::kMaxRememberedFolded &&
+      unknown_event_types_.insert(event.type_name).second) {
     LogWarn("unknown Mailtrap event type; counted as \"other\"", {{"provider", "mailtrap"}, {"account", options_.account}, {"event_type", event.type_name}});
   }
   counts_.events[{msg.label_set, static_cast<std::uint32_t>(event.type)}] += 1;

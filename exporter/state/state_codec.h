@@ -25,10 +25,11 @@ bool DecodeLabelFolder(BinaryReader& in, LabelFolder* folder);
 void EncodeOverflowCounts(const OverflowCounts& counts, BinaryWriter& out);
 bool DecodeOverflowCounts(BinaryReader& in, OverflowCounts* counts);
 
-// A time read back from a state file: within about 270 years of 1970, so
-// it converts to a TimePoint (nanoseconds: 1678-2262) and differences of
-// two never overflow. A damaged file is refused instead.
-inline bool PlausibleUnixMs(std::int64_t ms) { return ms > -(std::int64_t{1} << 43) && ms < (std::int64_t{1} << 43); }
+// A time read back from a state file: within about 139 years of 1970
+// (1831-2109), so it converts to a TimePoint and the difference of two, in
+// nanoseconds, never overflows (2^42 ms each way: 2^43 ms apart at most,
+// 8.8e18 ns). A damaged file is refused instead.
+inline bool PlausibleUnixMs(std::int64_t ms) { return ms > -(std::int64_t{1} << 42) && ms < (std::int64_t{1} << 42); }
 
 void EncodeStrings(const std::vector<std::string>& values, BinaryWriter& out);
 bool DecodeStrings(BinaryReader& in, std::vector<std::string>* values);

@@ -4,6 +4,7 @@
 
 #include "exporter/metrics/catalogue.h"
 #include "exporter/snapshot/jetemail_snapshot.h"
+#include "exporter/state/label_folder.h"
 
 namespace ele {
 namespace {
@@ -79,6 +80,26 @@ TEST_F(JetEmailStateTest, AbsurdDelaysAndSpamScoresAreBoundedBeforeTheHistograms
   EXPECT_EQ(delay.sum, 2 * 30.0 * 24 * 3600) << "bounded at 30 days, and a negative delay at 0";
   const auto& spam = out.Find(m::kJetSpamScore)->at({"main", "example.com"});
   EXPECT_EQ(spam.sum, 1000);
+}
+
+TEST(JetEmailDomainUpTest, DomainNamesTheApiReportsAreFoldedLikeEveryDomainLabel) {
+  JetEmailState state{JetEmailStateOptions{"main", 24h, 2, 1'000'000}};
+  for (int i = 0; i < 1000; ++i) state.SetDomainUp("d" + std::to_string(i) + ".example", i % 2 == 0);
+  m::MetricSet out;
+  AddJetEmailSeries(state, out);
+  EXPECT_EQ(out.Find(m::kJetDomainUp)->size(), 3u) << "two kept, and other";
+  EXPECT_EQ(out.Value(m::kJetDomainUp, {"main", "d0.example"}), 1);
+}
+
+TEST(LabelFolderTest, RemembersABoundedNumberOfFoldedValues) {
+  LabelFolder folder(1);
+  bool newly_folded = false;
+  EXPECT_EQ(folder.Fold("kept", &newly_folded), "kept");
+  for (size_t i = 0; i < LabelFolder::kMaxRememberedFolded + 50; ++i) {
+    ASSERT_EQ(folder.Fold("value" + std::to_string(i), &newly_folded), LabelFolder::kOther);
+    ASSERT_EQ(newly_folded, i < LabelFolder::kMaxRememberedFolded) << i;
+  }
+  EXPECT_EQ(folder.folded(), LabelFolder::kMaxRememberedFolded);
 }
 
 TEST_F(JetEmailStateTest, SameUidOnTwoPagesCountsOnce) {

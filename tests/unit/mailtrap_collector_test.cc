@@ -179,6 +179,24 @@ TEST_F(MailtrapCollectorTest, EmptyPageWithNonZeroTotalEndsTheRead) {
   EXPECT_TRUE(Cycle(collector, http, budget).success());
 }
 
+TEST_F(MailtrapCollectorTest, ACursorAnsweredAgainFailsTheReadInsteadOfLoopingForHours) {
+  const std::string sent_at = mailtrap::FormatIso8601Ms(ToUnixMillis(kStart - 1h));
+  int list_calls = 0;
+  ScriptedHttpClient http(clock, [&](const HttpRequest& r) {
+    if (r.url.find("sending_domains") != std::string::npos) return Respond(200, R"({"data":[]})");
+    ++list_calls;
+    return Respond(200, R"({"messages":[{"message_id":"m1","status":"delivered","sent_at":")" + sent_at +
+                            R"(","sending_stream":"transactional","sending_domain_id":7,"opens_count":0,"clicks_count":0}],)"
+                            R"("total_count":1000000,"next_page_cursor":"c1"})");
+  });
+  RequestBudget budget(30);
+  MailtrapCollector collector(account, collection);
+  const CycleResult result = Cycle(collector, http, budget);
+  ASSERT_FALSE(result.success());
+  EXPECT_NE(result.outcome.error().message.find("next_page_cursor"), std::string::npos) << result.outcome.error().message;
+  EXPECT_EQ(list_calls, 2) << "the first page, and the same one again";
+}
+
 TEST_F(MailtrapCollectorTest, StragglersAndLateOpensAreCountedAfterLeavingTheOverlap) {
   MiniMailtrap api;
   // Both sent before the overlap of the next cycle's window.

@@ -113,6 +113,12 @@ Result<MailtrapCollector::Step> MailtrapCollector::Continue(CycleContext& ctx, R
     list_changes_ += state_.changes() - before;  // detail work changes the state too, but is no list activity
     // An empty page ends the read even with a non-zero total_count.
     if (!page->next_page_cursor || page->messages.empty()) return Step::kDone;
+    if (page->next_page_cursor == read.cursor) {
+      // The same page again, and again: a read that would only end at
+      // kMaxPagesPerRead, hours of the budget later. It starts over next cycle.
+      read.cursor.reset();
+      return Fail("the API answered the cursor it was given as next_page_cursor; the read starts over");
+    }
     read.cursor = page->next_page_cursor;
   }
   return Fail("more than " + std::to_string(kMaxPagesPerRead) + " pages in one read");
