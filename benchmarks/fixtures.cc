@@ -95,6 +95,15 @@ std::string JetEmailPage(int entries, std::int64_t first_uid, std::int64_t base_
   return out;
 }
 
+namespace {
+
+// Message n was sent n x 40 ms before base_ms, wrapping every 2,000,000
+// messages: all within 22 hours, so the state keeps every one (a message sent
+// before the lookback and overlap, 24 h by default, is not counted).
+std::int64_t SentAtMs(std::int64_t base_ms, std::int64_t n) { return base_ms - (n % 2'000'000) * 40; }
+
+}  // namespace
+
 std::string MailtrapPage(int messages, std::int64_t first_id, std::int64_t base_ms) {
   std::string out = R"({"messages":[)";
   out.reserve(static_cast<size_t>(messages) * 700 + 256);
@@ -110,7 +119,7 @@ std::string MailtrapPage(int messages, std::int64_t first_id, std::int64_t base_
                   R"("custom_variables":{"order_id":"%lld","locale":"de"},"sending_stream":"%s","sending_domain_id":%d,)"
                   R"("template_id":52718,"template_variables":{"first_name":"Anna","carrier":"DHL"},"opens_count":%lld,"clicks_count":%lld})",
                   i > 0 ? "," : "", last_id.c_str(), kMtStatuses[n % 6], static_cast<long long>(n), static_cast<long long>(n),
-                  IsoMs(base_ms - n * 1000).c_str(), n % 7 == 0 ? "" : "\"", n % 7 == 0 ? "null" : category, n % 7 == 0 ? "" : "\"",
+                  IsoMs(SentAtMs(base_ms, n)).c_str(), n % 7 == 0 ? "" : "\"", n % 7 == 0 ? "null" : category, n % 7 == 0 ? "" : "\"",
                   static_cast<long long>(n), n % 5 == 0 ? "bulk" : "transactional", 3938 + static_cast<int>(n % 3),
                   static_cast<long long>(n % 3), static_cast<long long>(n % 5 == 1));
     out += buf;
