@@ -1,9 +1,10 @@
 // Every API request of an account goes through its ApiCaller: it waits for a
 // slot of the account's request budget, sends, records the self-metrics, and
 // retries what is worth retrying (429, 5xx, transport errors) with backoff.
-// A 429 blocks the whole budget until Retry-After (at most
-// kMaxRetryAfter; or a jittered backoff when the API gives none);
-// `X-Ratelimit-Remaining: 0` does the same for a minute. One ApiCaller per account worker; not thread-safe.
+// A 429 blocks the whole budget until Retry-After (at most kMaxRetryAfter;
+// or a jittered backoff when the API gives none); `X-Ratelimit-Remaining: 0`
+// does the same for a minute. One ApiCaller per account worker; not
+// thread-safe.
 #pragma once
 
 #include <mutex>

@@ -28,8 +28,6 @@ class TlsCredentials {
   static Result<std::unique_ptr<TlsCredentials>> Load(const TlsServerConfig& config);
   ~TlsCredentials();
 
-  // GnuTLS priority string for min_version..max_version.
-  std::string Priorities() const;
   // For gnutls_certificate_retrieve_function2: the current chain and key.
   int Retrieve(gnutls_pcert_st** certs, unsigned int* count, gnutls_privkey_t* key);
   // Per connection, before its handshake: allow min_version..max_version, ask
@@ -42,8 +40,9 @@ class TlsCredentials {
  private:
   struct KeyPair;
   struct TrustList;
-  struct Loaded;
   explicit TlsCredentials(TlsServerConfig config) : config_(std::move(config)) {}
+  // GnuTLS priority string for min_version..max_version.
+  std::string Priorities() const;
   Result<void> ReadFiles();
   std::vector<FileStamp> Stamps() const;
   void ReloadIfChanged();

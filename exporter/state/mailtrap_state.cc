@@ -147,8 +147,7 @@ void MailtrapState::ApplyMessage(const events::OutboundSighting& seen, const std
 
 bool MailtrapState::SentBeforeRetention(const events::OutboundSighting& seen, TimePoint now) {
   if (seen.sent_at_ms >= ToUnixMillis(now) - options_.retention.count()) return false;
-  if (!last_stale_warning_ || now - *last_stale_warning_ >= std::chrono::minutes(10)) {
-    last_stale_warning_ = now;
+  if (stale_warning_.Open(now)) {
     LogWarn("Mailtrap returned a message sent before the lookback and overlap; not counted",
             {{"account", options_.account}, {"message_id", seen.message_id}, {"sent_at_ms", static_cast<long long>(seen.sent_at_ms)}});
   }

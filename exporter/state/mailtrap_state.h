@@ -21,6 +21,7 @@
 
 #include "exporter/base/clock.h"
 #include "exporter/base/events_mode.h"
+#include "exporter/base/warning_gate.h"
 #include "exporter/events/outbound.h"
 #include "exporter/state/detail_queue.h"
 #include "exporter/state/label_folder.h"
@@ -154,7 +155,7 @@ class MailtrapState {
   DetailQueue details_;
   std::set<std::string> unknown_event_types_;  // logged once each
   TrackingLimitWarning limit_warning_;
-  std::optional<TimePoint> last_stale_warning_;  // SentBeforeRetention's, at most every ten minutes
+  WarningGate stale_warning_;  // SentBeforeRetention's
   std::uint64_t changes_ = 0;
 };
 

@@ -3,29 +3,27 @@
 // while it keeps being hit (eviction runs every cycle).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "exporter/base/clock.h"
 #include "exporter/base/logger.h"
+#include "exporter/base/warning_gate.h"
 
 namespace ele {
 
 class TrackingLimitWarning {
  public:
   void MaybeWarn(TimePoint now, std::string_view provider, const std::string& account, size_t tracked, std::int64_t limit) {
-    if (last_ && now - *last_ < std::chrono::minutes(10)) return;
-    last_ = now;
+    if (!gate_.Open(now)) return;
     LogWarn("more messages than collection.max_tracked_messages; the oldest are dropped and their later changes no longer counted",
             {{"provider", std::string(provider)}, {"account", account}, {"tracked", static_cast<unsigned long>(tracked)},
              {"max_tracked_messages", static_cast<long long>(limit)}});
   }
 
  private:
-  std::optional<TimePoint> last_;
+  WarningGate gate_;
 };
 
 }  // namespace ele

@@ -250,10 +250,9 @@ void MailtrapCollector::WarnIfBehind(TimePoint now) {
       {"refresh", refresh_current_as_of_, account_.refresh_interval * kMaxRefreshBackoff + collection_.lookback / 4},
       {"events", details_current_as_of_, std::max<Duration>(10 * collection_.interval, std::chrono::minutes(5))},
   };
-  if (now - last_behind_warning_ < std::chrono::minutes(10)) return;
   for (const Part& part : parts) {
     if (!part.current_as_of || now - *part.current_as_of <= part.tolerated) continue;
-    last_behind_warning_ = now;
+    if (!behind_warning_.Open(now)) return;
     LogWarn("the request budget cannot keep up; changes of older messages are counted late (see email_logs_exporter_part_lag_seconds)",
             {{"provider", "mailtrap"}, {"account", account_.name}, {"part", part.name},
              {"lag_seconds", static_cast<long long>(duration_cast<seconds>(now - *part.current_as_of).count())}});

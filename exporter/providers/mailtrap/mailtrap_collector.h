@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/base/warning_gate.h"
 #include "exporter/collect/collector.h"
 #include "exporter/collect/persistent_state.h"
 #include "exporter/config/config.h"
@@ -114,7 +115,7 @@ class MailtrapCollector final : public Collector, public PersistentState {
   int refresh_backoff_ = 1;                // RefreshWait() in refresh_intervals: 1, 2, 4
   // Every change of its messages up to these times has been read.
   std::optional<TimePoint> stragglers_current_as_of_, refresh_current_as_of_, details_current_as_of_;
-  TimePoint last_behind_warning_{};
+  WarningGate behind_warning_;  // "the request budget cannot keep up"
   std::optional<Error> detail_error_;  // this cycle's, reported at its end
   std::uint64_t list_changes_ = 0;     // state changes from list pages (not from details): the refresh's backoff
 };
