@@ -146,7 +146,7 @@ void MailtrapState::ApplyMessage(const events::OutboundSighting& seen, const std
 }
 
 bool MailtrapState::SentBeforeRetention(const events::OutboundSighting& seen, TimePoint now) {
-  if (seen.sent_at_ms >= ToUnixMillis(now) - options_.retention.count()) return false;
+  if (seen.sent_at_ms >= RetentionCutoffMs(now)) return false;
   if (stale_warning_.Open(now)) {
     LogWarn("Mailtrap returned a message sent before the lookback and overlap; not counted",
             {{"account", options_.account}, {"message_id", seen.message_id}, {"sent_at_ms", static_cast<long long>(seen.sent_at_ms)}});
@@ -374,7 +374,7 @@ void MailtrapState::DropDetailsOfUntracked() {
 }
 
 void MailtrapState::Evict(TimePoint now) {
-  const std::int64_t cutoff = ToUnixMillis(now) - options_.retention.count();
+  const std::int64_t cutoff = RetentionCutoffMs(now);
   RemoveIf([&](const Message& msg) { return msg.sent_at_ms < cutoff; });
   if (static_cast<std::int64_t>(messages_.size()) > options_.max_tracked_messages) {
     limit_warning_.MaybeWarn(now, "mailtrap", options_.account, messages_.size(), options_.max_tracked_messages);

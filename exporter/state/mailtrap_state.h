@@ -119,6 +119,8 @@ class MailtrapState {
   std::uint32_t LabelSetOf(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names);
   std::uint8_t InternStatus(const std::string& folded);
   std::uint8_t StatusOf(std::string_view raw);
+  // Messages sent before this are not kept: evicted, and not counted when read.
+  std::int64_t RetentionCutoffMs(TimePoint now) const { return ToUnixMillis(now) - options_.retention.count(); }
   // True (and logged) for a message sent before what the state keeps.
   bool SentBeforeRetention(const events::OutboundSighting& seen, TimePoint now);
   void ApplyMessage(const events::OutboundSighting& message, const std::map<std::int64_t, std::string>& domain_names, TimePoint now);
