@@ -133,22 +133,23 @@ TEST_F(TlsE2ETest, WebConfigChangesApplyWithoutRestart) {
 
   // A broken file, and one that would turn TLS off: refused with a line,
   // and the settings in force stay.
-  const std::string refusal = "web config changed but cannot be used";
-  for (const std::string& refused : {std::string("basic_auth_users: [\n"), changed}) {
+  // True once the file written is refused with a line while the settings
+  // in force keep answering.
+  const auto refused = [&](const std::string& text) {
+    const std::string refusal = "web config changed but cannot be used";
     const size_t refusals = Occurrences(exporter->Log(), refusal);
-    replace(refused);
-    ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, as_grafana).status == 200 && Occurrences(exporter->Log(), refusal) > refusals; }, 10s))
-        << exporter->Log();
+    replace(text);
+    return WaitFor([&] { return HttpGetWith(https, as_grafana).status == 200 && Occurrences(exporter->Log(), refusal) > refusals; }, 10s);
+  };
+  for (const std::string& text : {std::string("basic_auth_users: [\n"), changed}) {
+    ASSERT_TRUE(refused(text)) << exporter->Log();
     EXPECT_EQ(HttpGetWith(https, as_grafana).status, 200);
   }
   EXPECT_NE(exporter->Log().find("restart the exporter"), std::string::npos);
 
   // A certificate named before it is deployed: refused, then served once
   // its files appear, without another change to the web config.
-  const size_t refusals = Occurrences(exporter->Log(), refusal);
-  replace("tls_server_config:\n  cert_file: later.crt\n  key_file: later.key\n" + changed);
-  ASSERT_TRUE(WaitFor([&] { return HttpGetWith(https, as_grafana).status == 200 && Occurrences(exporter->Log(), refusal) > refusals; }, 10s))
-      << exporter->Log();
+  ASSERT_TRUE(refused("tls_server_config:\n  cert_file: later.crt\n  key_file: later.key\n" + changed)) << exporter->Log();
   const CertificateFiles next_ca = MakeCa(dir.path(), "next-ca");
   const CertificateFiles later = MakeCertificate(dir.path(), "later", next_ca, false);
   HttpOptions trusting_next = Trusting(next_ca);
